@@ -1,0 +1,54 @@
+"""Fixed-window rate limit for the public API, with RateLimit-* headers on every answer.
+
+Counts live in Django's cache: per process with the embedded default, shared across processes
+and hosts when REDIS_URL points the cache at Redis.
+"""
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from .problems import Problem, problem_response
+
+
+def client_key(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+class ApiRateLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        limit, window = settings.API_RATE_LIMIT, settings.API_RATE_WINDOW
+        now = int(time.time())
+        window_start = now - now % window
+        key = f"rl:{client_key(request)}:{window_start}"
+        if cache.add(key, 1, timeout=window + 1):
+            used = 1
+        else:
+            try:
+                used = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=window + 1)
+                used = 1
+        reset = window_start + window - now
+        if used > limit:
+            response = problem_response(request, Problem(
+                429, _("Too many requests"),
+                _("The rate limit of %(limit)d requests per %(window)d seconds is used up; "
+                  "try again in %(reset)d seconds.") % {"limit": limit, "window": window,
+                                                         "reset": reset}))
+            response["Retry-After"] = str(reset)
+        else:
+            response = self.get_response(request)
+        response["RateLimit-Limit"] = str(limit)
+        response["RateLimit-Remaining"] = str(max(limit - used, 0))
+        response["RateLimit-Reset"] = str(reset)
+        return response

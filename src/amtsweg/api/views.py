@@ -1,0 +1,128 @@
+"""REST API: catalogue search (/api/v1) and routing in the FIT-Connect shape (/api/routing/v1)."""
+
+import re
+
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError, ValidationError
+from pydantic import Field
+
+from amtsweg.catalog import search as catalog_search
+from amtsweg.core import signing
+
+from . import routing
+from .problems import Problem, bad_request, problem_response
+
+LEIKA_RE = re.compile(r"^99\d{12}$")
+ARS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$")
+AGS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{8})$")
+AREA_ID_RE = re.compile(r"^[1-9]\d{0,17}$")
+AREA_EXPR_RE = re.compile(r"^(\*?([^*]{2,})\*?)+$")
+
+
+def _install_problem_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(Problem)
+    def on_problem(request: HttpRequest, exc: Problem) -> JsonResponse:
+        return problem_response(request, exc)
+
+    @api.exception_handler(ValidationError)
+    def on_validation(request: HttpRequest, exc: ValidationError) -> JsonResponse:
+        parts = []
+        for err in exc.errors:
+            where = ".".join(str(p) for p in err.get("loc", ())[1:] or err.get("loc", ()))
+            parts.append(f"{where}: {err.get('msg', '')}")
+        return problem_response(request, bad_request("; ".join(parts)))
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
+        return problem_response(request, Problem(exc.status_code, str(exc), str(exc)))
+
+
+api = NinjaAPI(title="Amtsweg API", version="1", urls_namespace="api-v1",
+               description="Catalogue search of the Amtsweg state portal.")
+_install_problem_handlers(api)
+
+
+class SearchResult(Schema):
+    leikaKey: str  # noqa: N815 - field names of the published JSON
+    name: str
+    ozgId: int | None  # noqa: N815
+    score: float
+
+
+class SearchResponse(Schema):
+    results: list[SearchResult]
+
+
+class SearchParams(Schema):
+    q: str = Field(..., min_length=1, max_length=200, description="What the person typed")
+    limit: int = Field(10, ge=1, le=50)
+
+
+@api.get("/catalog/search", response=SearchResponse, summary="Search the service catalogue")
+def catalog_search_view(request: HttpRequest, params: Query[SearchParams]):
+    hits = catalog_search.search(params.q, params.limit)
+    return {"results": [{"leikaKey": h.leika_key, "name": h.name, "ozgId": h.ozg_id,
+                         "score": h.score} for h in hits]}
+
+
+routing_api = NinjaAPI(
+    title="Amtsweg Routing API", version="1", urls_namespace="routing",
+    description="Responsibility finder in the shape of the FIT-Connect Routing API.",
+)
+_install_problem_handlers(routing_api)
+
+
+def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
+    try:
+        off = int(offset) if offset not in (None, "") else 0
+        lim = int(limit) if limit not in (None, "") else 100
+    except ValueError:
+        raise bad_request(_("offset and limit must be whole numbers.")) from None
+    if off < 0 or off > 2**31 - 1:
+        raise bad_request(_("offset must be between 0 and 2147483647."))
+    if not 1 <= lim <= 500:
+        raise bad_request(_("limit must be between 1 and 500."))
+    return off, lim
+
+
+@routing_api.get("/routes", summary="Destinations responsible for a Leistung in an area")
+def routes_view(request: HttpRequest, leikaKey: str | None = None,  # noqa: N803
+                ars: str | None = None, ags: str | None = None,
+                areaId: str | None = None,  # noqa: N803
+                offset: str | None = None, limit: str | None = None):
+    if not leikaKey or not LEIKA_RE.match(leikaKey):
+        raise bad_request(_("leikaKey must be a LeiKa key: '99' followed by 12 digits."))
+    given = [name for name, value in (("ars", ars), ("ags", ags), ("areaId", areaId))
+             if value is not None]
+    if len(given) != 1:
+        raise bad_request(_("Give exactly one of the parameters ars, ags and areaId."))
+    if ars is not None and not ARS_RE.match(ars):
+        raise bad_request(_("ars must have 2, 3, 5, 9 or 12 digits."))
+    if ags is not None and not AGS_RE.match(ags):
+        raise bad_request(_("ags must have 2, 3, 5 or 8 digits."))
+    if areaId is not None and not AREA_ID_RE.match(areaId):
+        raise bad_request(_("areaId must be a positive whole number."))
+    off, lim = _page(offset, limit)
+    area = routing.area_by_param(ars=ars, ags=ags, area_id=areaId)
+    return routing.routes(leikaKey, area, off, lim)
+
+
+@routing_api.get("/areas", summary="Find areas by name or PLZ ('*' as wildcard)")
+def areas_view(request: HttpRequest, offset: str | None = None, limit: str | None = None):
+    expressions = request.GET.getlist("areaSearchexpression")
+    if not 1 <= len(expressions) <= 10:
+        raise bad_request(_("Give between 1 and 10 areaSearchexpression parameters."))
+    for expr in expressions:
+        if not AREA_EXPR_RE.match(expr) or len(expr) > 100:
+            raise bad_request(_("Each areaSearchexpression needs at least two characters "
+                                "besides '*' wildcards at its start or end."))
+    off, lim = _page(offset, limit)
+    return routing.search_areas(expressions, off, lim)
+
+
+def jwks_view(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(signing.public_jwks())
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

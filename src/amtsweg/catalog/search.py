@@ -1,0 +1,223 @@
+"""Catalogue search that forgives the way people type.
+
+An in-memory index of the ~4,800 Leistungen, held per process and rebuilt when the catalogue
+changes. It matches folded tokens (ä → ae, ß → ss) exactly, by prefix ("Geburtsurk"), inside
+compounds ("urkunde" in "Geburtsurkunde"), with one or two typos ("Wohngled") and through
+everyday synonyms ("Perso", "Kfz", "Hund anmelden"). The same engine runs on SQLite and on
+PostgreSQL, so results do not depend on the database; see docs/search.md for the scoring.
+"""
+
+import bisect
+import csv
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from amtsweg.core.text import fold, tokens
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+EXACT, PREFIX, INFIX, TYPO = 1.0, 0.85, 0.55, 0.7
+SYNONYM = 1.0  # a synonym names what the person means
+OZG_FIELD = 0.4  # a hit in the OZG-Leistung name counts less than one in the Leistung's own
+RECHECK_SECONDS = 5.0
+MAX_QUERY_TERMS = 8
+MAX_QUERY_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    leistung_id: int
+    leika_key: str
+    name: str
+    ozg_id: int | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    leistung_id: int
+    leika_key: str
+    name: str
+    folded: str
+    ozg_id: int | None
+    length: int
+
+
+def _load_synonyms() -> dict[tuple[str, ...], tuple[str, ...]]:
+    with open(DATA_DIR / "synonyme.csv", encoding="utf-8", newline="") as fh:
+        return {
+            tuple(tokens(row["term"])): tuple(tokens(row["expansions"]))
+            for row in csv.DictReader(fh)
+        }
+
+
+class SearchIndex:
+    def __init__(self, rows: list[tuple[int, str, str, int | None, str]]) -> None:
+        """rows: (id, leika_key, name, ozg_id, ozg_name)."""
+        self.docs: list[_Doc] = []
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        for idx, (pk, key, name, ozg_id, ozg_name) in enumerate(rows):
+            name_tokens = tokens(name)
+            self.docs.append(_Doc(pk, key, name, fold(name), ozg_id, len(name_tokens)))
+            for tok in tokens(ozg_name or ""):
+                postings[tok][idx] = OZG_FIELD
+            for tok in name_tokens:
+                postings[tok][idx] = 1.0
+        self.postings = {t: list(d.items()) for t, d in postings.items()}
+        self.vocab = sorted(self.postings)
+        self.joined = "\n" + "\n".join(self.vocab) + "\n"
+        n = max(len(self.docs), 1)
+        self.idf = {t: 1.0 + math.log(n / (1 + len(p))) for t, p in self.postings.items()}
+        self.max_idf = max(self.idf.values(), default=1.0)
+        self.synonyms = _load_synonyms()
+        self._expand = lru_cache(maxsize=8192)(self._expand_token)
+        self._heads = lru_cache(maxsize=64)(lambda width: [t[:width] for t in self.vocab])
+
+    # -- query side ---------------------------------------------------------------------
+
+    def _expand_token(self, token: str) -> dict[str, float]:
+        """Vocabulary tokens that a query token may mean, with how sure that is."""
+        found: dict[str, float] = {}
+        if token in self.postings:
+            found[token] = EXACT
+        if len(token) >= 2:
+            start = bisect.bisect_left(self.vocab, token)
+            for t in self.vocab[start:]:
+                if not t.startswith(token):
+                    break
+                if t != token:
+                    found.setdefault(t, PREFIX + 0.1 * len(token) / len(t))
+        if len(token) >= 4:
+            pos = self.joined.find(token)
+            while pos != -1:
+                begin = self.joined.rfind("\n", 0, pos) + 1
+                end = self.joined.find("\n", pos)
+                t = self.joined[begin:end]
+                found.setdefault(t, INFIX + 0.1 * len(token) / len(t))
+                pos = self.joined.find(token, end)
+        if len(token) >= 4:
+            max_typos = 1 if len(token) < 8 else 2
+            for t, dist, _ in process.extract(
+                token, self.vocab, scorer=OSA.distance, score_cutoff=max_typos, limit=None
+            ):
+                if dist:
+                    found.setdefault(t, TYPO - 0.1 * dist)
+            if len(token) >= 6:
+                # a typo in a word that is still being typed: "Geburtsurkn" → "geburtsurkunde"
+                heads = self._heads(len(token))
+                for _, dist, i in process.extract(
+                    token, heads, scorer=OSA.distance, score_cutoff=1, limit=None
+                ):
+                    if dist:
+                        found.setdefault(self.vocab[i], TYPO - 0.15)
+        return found
+
+    def _terms(self, query: str) -> list[dict[str, float]]:
+        """Each query word becomes a term: the vocabulary it may match, synonyms included."""
+        words = tokens(query[:MAX_QUERY_CHARS])[:MAX_QUERY_TERMS]
+        terms: list[dict[str, float]] = []
+        i = 0
+        while i < len(words):
+            for size in (3, 2, 1):
+                phrase = tuple(words[i:i + size])
+                if len(phrase) == size and phrase in self.synonyms:
+                    break
+            else:
+                size, phrase = 1, (words[i],)
+            matches: dict[str, float] = {}
+            for word in phrase:
+                matches.update(self._expand(word))
+            for synonym in self.synonyms.get(phrase, ()):
+                for t, weight in self._expand(synonym).items():
+                    if weight * SYNONYM > matches.get(t, 0.0):
+                        matches[t] = weight * SYNONYM
+            terms.append(matches)
+            i += size
+        return terms
+
+    def search(self, query: str, limit: int = 10) -> list[Hit]:
+        terms = self._terms(query)
+        if not terms:
+            return []
+        scores: dict[int, float] = defaultdict(float)
+        covered: dict[int, int] = defaultdict(int)
+        for matches in terms:
+            best: dict[int, float] = {}
+            for tok, weight in matches.items():
+                idf = self.idf[tok] / self.max_idf
+                for doc, field in self.postings[tok]:
+                    s = weight * field * (0.8 + 0.2 * idf)
+                    if s > best.get(doc, 0.0):
+                        best[doc] = s
+            for doc, s in best.items():
+                scores[doc] += s
+                covered[doc] += 1
+        if not scores:
+            return []
+        n_terms = len(terms)
+        folded_query = " ".join(tokens(query))
+        ranked = []
+        for doc_idx, s in scores.items():
+            doc = self.docs[doc_idx]
+            score = (covered[doc_idx] / n_terms) * 0.6 + (s / n_terms) * 0.3
+            if doc.folded.startswith(folded_query):
+                score += 0.05
+            score += 0.05 / doc.length
+            ranked.append((score, doc_idx))
+        ranked.sort(key=lambda t: (-t[0], self.docs[t[1]].length, self.docs[t[1]].leika_key))
+        return [
+            Hit(d.leistung_id, d.leika_key, d.name, d.ozg_id, round(min(score, 1.0), 4))
+            for score, d in ((sc, self.docs[i]) for sc, i in ranked[:limit])
+        ]
+
+
+_lock = threading.Lock()
+_index: SearchIndex | None = None
+_stamp: int | None = None
+_checked_at = 0.0
+
+
+def _catalog_stamp() -> int:
+    from amtsweg.core.models import DataVersion
+
+    return DataVersion.current("catalog")
+
+
+def invalidate() -> None:
+    """Drop this process's index; other processes notice the change within seconds."""
+    global _index, _stamp
+    with _lock:
+        _index = None
+        _stamp = None
+
+
+def get_index() -> SearchIndex:
+    global _index, _stamp, _checked_at
+    now = time.monotonic()
+    if _index is not None and now - _checked_at < RECHECK_SECONDS:
+        return _index
+    with _lock:
+        stamp = _catalog_stamp()
+        _checked_at = now
+        if _index is None or stamp != _stamp:
+            from .models import Leistung
+
+            rows = list(
+                Leistung.objects.order_by("leika_key").values_list(
+                    "id", "leika_key", "name", "ozg__ozg_id", "ozg__name"
+                )
+            )
+            _index, _stamp = SearchIndex(rows), stamp
+        return _index
+
+
+def search(query: str, limit: int = 10) -> list[Hit]:
+    return get_index().search(query, limit)

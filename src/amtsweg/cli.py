@@ -1,0 +1,142 @@
+"""The ``amtsweg`` command: run the platform, build front-end assets, or any manage command.
+
+    amtsweg run            migrate, import data on first start, serve with granian + task worker
+    amtsweg build-assets   copy npm packages into static/vendor and compile translations
+    amtsweg <command>      any Django management command (import_data, createsuperuser, …)
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# What the pages load from npm packages: (package path in node_modules, target in static/vendor)
+VENDOR_FILES = [
+    ("@kern-ux/native/dist/kern.min.css", "kern/kern.min.css"),
+    ("@kern-ux/native/dist/fonts/fira-sans.css", "kern/fonts/fira-sans.css"),
+    ("@kern-ux/native/dist/fonts/fira-sans", "kern/fonts/fira-sans"),
+    ("@kern-ux/native/LICENSE.md", "kern/LICENSE.md"),
+    ("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"),
+    ("htmx.org/LICENSE", "htmx/LICENSE"),
+]
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amtsweg.settings")
+    import django
+
+    django.setup()
+
+
+def manage(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amtsweg.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["amtsweg", *argv])
+
+
+def build_assets(node_modules: Path) -> None:
+    """Copy the front-end packages into the (git-ignored) static/vendor folder and compile the
+    translation catalogues, so that a fresh checkout serves everything itself."""
+    vendor = PACKAGE_DIR / "static" / "vendor"
+    for source, target in VENDOR_FILES:
+        src, dst = node_modules / source, vendor / target
+        if not src.exists():
+            sys.exit(f"{src} is missing: run `npm ci` first.")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(src, dst)
+    compile_messages()
+    print(f"Front-end assets in {vendor}")
+
+
+def compile_messages() -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (PACKAGE_DIR / "locale").glob("*/LC_MESSAGES/*.po"):
+        with open(po, "rb") as fh:
+            catalog = read_po(fh)
+        with open(po.with_suffix(".mo"), "wb") as fh:
+            write_mo(fh, catalog)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Prepare the database and serve the platform with granian and the task worker."""
+    _setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from amtsweg.territory.models import Area
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not Area.objects.exists():
+        print("First start: importing Hessen's areas, the catalogue and demo authorities …")
+        call_command("import_data", no_demo=not settings.DEMO_DATA)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("ensure_signing_key")
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "amtsweg.settings"}
+    children: list[subprocess.Popen] = []
+    if not args.no_worker:
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "amtsweg.cli", "db_worker", "--queue-name", "default"],
+            env=env))
+    children.append(subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", args.host,
+         "--port", str(args.port), "--workers", str(args.workers),
+         "--blocking-threads", str(args.threads), "amtsweg.wsgi:application"],
+        env=env))
+    print(f"Amtsweg runs at http://{args.host}:{args.port}/ (Ctrl+C stops it)")
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            try:
+                children[-1].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    sys.exit(max((c.returncode or 0) for c in children if c.returncode and c.returncode > 0)
+             if any(c.returncode and c.returncode > 0 for c in children) else 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        parser = argparse.ArgumentParser(prog="amtsweg run")
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
+        parser.add_argument("--no-worker", action="store_true", help="Do not start the task worker.")
+        run(parser.parse_args(argv[1:]))
+    elif argv[:1] == ["build-assets"]:
+        parser = argparse.ArgumentParser(prog="amtsweg build-assets")
+        parser.add_argument("--node-modules", type=Path, default=Path.cwd() / "node_modules")
+        build_assets(parser.parse_args(argv[1:]).node_modules)
+    else:
+        manage(argv)
+
+
+if __name__ == "__main__":
+    main()

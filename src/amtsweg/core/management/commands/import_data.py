@@ -1,0 +1,34 @@
+"""Import the shipped territory and catalogue data, and the demo authorities (idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from amtsweg.catalog.actions import import_catalog
+from amtsweg.territory.actions import import_territory
+from amtsweg.territory.demo import load_demo_authorities
+
+
+class Command(BaseCommand):
+    help = "Import Hessen's areas, PLZ, the LeiKa/OZG catalogue and (optionally) demo authorities."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-demo", action="store_true",
+                            help="Skip the demo Behörden and Zuständigkeiten.")
+        parser.add_argument("--quiet", action="store_true", help="No progress bars.")
+
+    def handle(self, *args, no_demo: bool = False, quiet: bool = False, **options):
+        progress = not quiet
+        stats = import_territory(progress=progress)
+        self.stdout.write(f"Territory: {stats['areas']} areas, {stats['postal_codes']} PLZ pairs")
+        stats = import_catalog(progress=progress)
+        self.stdout.write(
+            f"Catalogue: {stats['leistungen']} Leistungen ({stats['created']} new, "
+            f"{stats['updated']} updated), {stats['ozg_leistungen']} OZG-Leistungen, "
+            f"{stats['lebenslagen']} Lebenslagen, {stats['themenfelder']} Themenfelder"
+        )
+        if not no_demo:
+            stats = load_demo_authorities()
+            self.stdout.write(
+                f"Demo: {stats['authorities']} Behörden, "
+                f"{stats['responsibilities']} Zuständigkeiten"
+            )
+        self.stdout.write(self.style.SUCCESS("Import complete."))

@@ -1,0 +1,224 @@
+"""Citizen pages of the state portal: catalogue, search, responsibility finder, legal pages."""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from amtsweg.catalog import search as catalog_search
+from amtsweg.catalog.models import Leistung, Lebenslage, OzgLeistung, Themenfeld
+from amtsweg.territory import lookup
+from amtsweg.territory.models import Area, Responsibility
+
+# The services the platform offers online first (Hessen press release, July 2020).
+POPULAR = ["99027002012000", "99101004012000", "99041006017000", "99036009072003",
+           "99036011012000", "99108007040000", "99107023017000", "99085001012000",
+           "99084012001000", "99084011001000", "99084008001000"]
+TYP_LABELS = dict(Leistung.Typ.choices)
+LEGAL_RE = re.compile(r"([^,\[]+?)\s*\[(https?://[^\]\s]+)\]|([^,]+)")
+MAX_QUERY = 200
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    popular = Leistung.objects.filter(leika_key__in=POPULAR)
+    themenfelder = Themenfeld.objects.annotate(n=Count("ozg__leistungen"))
+    return render(request, "portal/home.html", {
+        "popular": sorted(popular, key=lambda x: POPULAR.index(x.leika_key)),
+        "themenfelder": themenfelder,
+        "leistungen": Leistung.objects.count(),
+        "gemeinden": Area.objects.filter(kind=Area.Kind.GEMEINDE, gemeindefrei=False).count(),
+        "kreise": Area.objects.filter(kind=Area.Kind.KREIS).count(),
+    })
+
+
+def _query(request: HttpRequest, name: str = "q") -> str:
+    return " ".join(request.GET.get(name, "").split())[:MAX_QUERY]
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    q = _query(request)
+    hits = catalog_search.search(q, 50) if q else []
+    return render(request, "portal/search.html", {"q": q, "hits": hits})
+
+
+@require_GET
+def suggest(request: HttpRequest) -> HttpResponse:
+    q = _query(request)
+    hits = catalog_search.search(q, 8) if len(q) >= 2 else []
+    return render(request, "portal/_suggestions.html", {"q": q, "hits": hits})
+
+
+def _legal_basis(text: str) -> list[tuple[str, str]]:
+    """'Gesetz (X) [http://…], § 1 Y' → [('Gesetz (X)', 'http://…'), ('§ 1 Y', '')]."""
+    parts = []
+    for m in LEGAL_RE.finditer(text):
+        if m.group(2):
+            parts.append((m.group(1).strip(), m.group(2)))
+        elif (plain := (m.group(3) or "").strip()):
+            parts.append((plain, ""))
+    return parts
+
+
+@dataclass
+class FinderResult:
+    query: str = ""
+    error: str = ""
+    choices: list[lookup.Place] = field(default_factory=list)
+    area: Area | None = None
+    responsibility: Responsibility | None = None
+
+
+def find_responsible(request: HttpRequest, leistung: Leistung) -> FinderResult:
+    """Answer 'Wo wohnen Sie?': a PLZ or place name, then a Gemeinde, then the authority."""
+    result = FinderResult(query=_query(request, "ort")[:100])
+    ags = request.GET.get("gemeinde", "")
+    if ags:
+        area = Area.objects.filter(ags=ags, kind=Area.Kind.GEMEINDE).first()
+        if area is None:
+            result.error = _("Please choose your Gemeinde from the list.")
+            return result
+        result.area = area
+    elif result.query:
+        places = lookup.find_places(result.query)
+        if not places:
+            if lookup.PLZ_RE.match(result.query):
+                result.error = _("We do not know the postal code %(plz)s in Hessen. Please "
+                                 "check it or enter the name of your town.") % {
+                                     "plz": result.query}
+            else:
+                result.error = _("We found no Gemeinde in Hessen called “%(q)s”. Please "
+                                 "check the spelling or enter your postal code.") % {
+                                     "q": result.query}
+            return result
+        if len(places) > 1:
+            result.choices = places
+            return result
+        result.area = places[0].area
+    else:
+        return result
+    result.responsibility = lookup.resolve(leistung.pk, result.area.pk)
+    return result
+
+
+@require_GET
+def leistung_detail(request: HttpRequest, leika_key: str) -> HttpResponse:
+    leistung = get_object_or_404(
+        Leistung.objects.select_related("ozg__themenfeld", "ozg__lebenslage"), leika_key=leika_key
+    )
+    finder = find_responsible(request, leistung)
+    related = (Leistung.objects.filter(leika_key__startswith=leistung.object_key)
+               .exclude(pk=leistung.pk).order_by("leika_key")[:30])
+    r = finder.responsibility
+    return render(request, "portal/leistung.html", {
+        "leistung": leistung,
+        "typ_label": TYP_LABELS.get(leistung.leika_typ, leistung.leika_typ or _("unknown")),
+        "legal_basis": _legal_basis(leistung.legal_basis),
+        "documents": (r.required_documents if r and r.required_documents
+                      else leistung.required_documents),
+        "fee": r.fee if r and r.fee else leistung.fee,
+        "finder": finder,
+        "related": related,
+    })
+
+
+@require_GET
+def finder(request: HttpRequest) -> HttpResponse:
+    q = _query(request)
+    hits, error = [], ""
+    if "q" in request.GET:
+        if not q:
+            error = _("Please enter the service you are looking for.")
+        else:
+            hits = catalog_search.search(q, 10)
+            if not hits:
+                error = _("We found no service for “%(q)s”. Try another word.") % {"q": q}
+    return render(request, "portal/finder.html", {"q": q, "hits": hits, "error": error})
+
+
+@require_GET
+def themen(request: HttpRequest) -> HttpResponse:
+    items = Themenfeld.objects.annotate(n=Count("ozg__leistungen"))
+    return render(request, "portal/themen.html", {"heading": _("Topics"), "items": items})
+
+
+@require_GET
+def lebenslagen(request: HttpRequest) -> HttpResponse:
+    items = Lebenslage.objects.annotate(n=Count("ozg__leistungen"))
+    return render(request, "portal/themen.html", {"heading": _("Life situations"),
+                                                  "items": items})
+
+
+def _sections(ozg_qs) -> list[tuple[OzgLeistung, list[Leistung]]]:
+    ozg_qs = ozg_qs.prefetch_related(
+        Prefetch("leistungen", queryset=Leistung.objects.order_by("leika_key"))
+    ).order_by("name")
+    return [(o, list(o.leistungen.all())) for o in ozg_qs if o.leistungen.all()]
+
+
+@require_GET
+def themenfeld(request: HttpRequest, slug: str) -> HttpResponse:
+    group = get_object_or_404(Themenfeld, slug=slug)
+    from django.urls import reverse
+
+    return render(request, "portal/group.html", {
+        "group": group, "sections": _sections(group.ozg.all()),
+        "parent_url": reverse("portal:themen"), "parent_label": _("Topics"),
+    })
+
+
+@require_GET
+def lebenslage(request: HttpRequest, slug: str) -> HttpResponse:
+    group = get_object_or_404(Lebenslage, slug=slug)
+    from django.urls import reverse
+
+    return render(request, "portal/group.html", {
+        "group": group, "sections": _sections(group.ozg.all()),
+        "parent_url": reverse("portal:lebenslagen"), "parent_label": _("Life situations"),
+    })
+
+
+LEGAL_PAGES = {
+    "impressum": (
+        lambda: _("Imprint"),
+        lambda: [
+            _("Amtsweg is an open platform of the Hessian Kommunen and the Land Hessen. "
+              "This installation is a demonstration."),
+            _("Responsible for the content: the operator of this installation, as entered "
+              "in its configuration. The authorities shown are demo data."),
+        ],
+    ),
+    "datenschutz": (
+        lambda: _("Privacy"),
+        lambda: [
+            _("Searching the catalogue and finding the responsible authority needs no "
+              "account and stores no personal data. Your place is used only for the answer "
+              "and is not saved."),
+            _("The site sets a session cookie for security (CSRF protection) and a "
+              "language cookie when you switch the language. No tracking, no third parties."),
+        ],
+    ),
+    "barrierefreiheit": (
+        lambda: _("Accessibility statement"),
+        lambda: [
+            _("This portal aims to meet WCAG 2.1 level AA and BITV 2.0. The citizen pages "
+              "are checked automatically with axe-core in a real browser on every change."),
+            _("All pages work without JavaScript, can be used with the keyboard alone and "
+              "offer a skip link to the content."),
+            _("Known limitations: descriptions from the federal service catalogue are only "
+              "in German. To report a barrier, write to the operator of this installation."),
+        ],
+    ),
+}
+
+
+@require_GET
+def legal(request: HttpRequest, page: str) -> HttpResponse:
+    heading, paragraphs = LEGAL_PAGES[page]
+    return render(request, "portal/legal.html",
+                  {"heading": heading(), "paragraphs": paragraphs()})

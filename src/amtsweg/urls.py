@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import include, path
+from django.utils.translation import gettext as _
+
+from amtsweg.api.problems import Problem, problem_response
+from amtsweg.api.views import api, jwks_view, routing_api
+
+urlpatterns = [
+    path("", include("amtsweg.portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("api/routing/v1/", routing_api.urls),
+    path(".well-known/jwks.json", jwks_view, name="jwks"),
+    path("admin/", admin.site.urls),
+]
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:  # noqa: ARG001
+    if request.path.startswith("/api/"):
+        return problem_response(request, Problem(
+            404, _("Not found"), _("There is no API resource at this address.")))
+    return render(request, "404.html", status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(request, Problem(
+            500, _("Internal error"), _("The request failed on our side; try again later.")))
+    return render(request, "500.html", status=500)
