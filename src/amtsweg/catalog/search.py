@@ -25,7 +25,7 @@ from amtsweg.core.text import fold, tokens
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 EXACT, PREFIX, INFIX, TYPO = 1.0, 0.85, 0.55, 0.7
-SYNONYM = 1.0  # a synonym names what the person means
+SYNONYM = 0.95  # a synonym names what the person means, just below their own word
 OZG_FIELD = 0.4  # a hit in the OZG-Leistung name counts less than one in the Leistung's own
 RECHECK_SECONDS = 5.0
 MAX_QUERY_TERMS = 8
@@ -120,10 +120,10 @@ class SearchIndex:
                         found.setdefault(self.vocab[i], TYPO - 0.15)
         return found
 
-    def _terms(self, query: str) -> list[dict[str, float]]:
+    def _terms(self, query: str) -> list[dict[str, tuple[float, bool]]]:
         """Each query word becomes a term: the vocabulary it may match, synonyms included."""
         words = tokens(query[:MAX_QUERY_CHARS])[:MAX_QUERY_TERMS]
-        terms: list[dict[str, float]] = []
+        terms: list[dict[str, tuple[float, bool]]] = []
         i = 0
         while i < len(words):
             for size in (3, 2, 1):
@@ -132,13 +132,16 @@ class SearchIndex:
                     break
             else:
                 size, phrase = 1, (words[i],)
-            matches: dict[str, float] = {}
+            # token -> (weight, rarity counts): a word's own matches weigh rare tokens more;
+            # a synonym's matches count as meant, in the order the synonym list gives
+            matches: dict[str, tuple[float, bool]] = {}
             for word in phrase:
-                matches.update(self._expand(word))
-            for synonym in self.synonyms.get(phrase, ()):
+                matches.update((t, (w, True)) for t, w in self._expand(word).items())
+            for rank, synonym in enumerate(self.synonyms.get(phrase, ())):
+                factor = SYNONYM * (1.0 - 0.02 * rank)
                 for t, weight in self._expand(synonym).items():
-                    if weight * SYNONYM > matches.get(t, 0.0):
-                        matches[t] = weight * SYNONYM
+                    if weight * factor > matches.get(t, (0.0, True))[0]:
+                        matches[t] = (weight * factor, False)
             terms.append(matches)
             i += size
         return terms
@@ -151,8 +154,8 @@ class SearchIndex:
         covered: dict[int, int] = defaultdict(int)
         for matches in terms:
             best: dict[int, float] = {}
-            for tok, weight in matches.items():
-                idf = self.idf[tok] / self.max_idf
+            for tok, (weight, rarity) in matches.items():
+                idf = self.idf[tok] / self.max_idf if rarity else 1.0
                 for doc, field in self.postings[tok]:
                     s = weight * field * (0.8 + 0.2 * idf)
                     if s > best.get(doc, 0.0):

@@ -96,6 +96,9 @@ def find_places(query: str, limit: int = 20) -> list[Place]:
             scored.append((1, name, area))
         elif needle in name:
             scored.append((2, name, area))
+    if any(rank == 0 for rank, _, _ in scored):
+        # "Fulda" means Fulda, not also Fuldatal and Fuldabrück
+        scored = [s for s in scored if s[0] == 0]
     ids = [a.pk for _, _, a in sorted(scored, key=lambda t: (t[0], t[1]))[:limit]]
     extra = (
         PostalCode.objects.exclude(area_id__in=ids)

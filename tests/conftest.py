@@ -1,0 +1,28 @@
+import pytest
+from django.core.management import call_command
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Tests render templates without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Import the shipped data once per test session; each test runs in a rolled-back
+    transaction on top of it."""
+    with django_db_blocker.unblock():
+        call_command("import_data", quiet=True, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
