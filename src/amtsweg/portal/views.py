@@ -50,7 +50,9 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def suggest(request: HttpRequest) -> HttpResponse:
     q = _query(request)
-    hits = catalog_search.search(q, 8) if len(q) >= 2 else []
+    if len(q) < 2:  # one letter says too little to suggest anything
+        return HttpResponse("")
+    hits = catalog_search.search(q, 8)
     return render(request, "portal/_suggestions.html", {"q": q, "hits": hits})
 
 

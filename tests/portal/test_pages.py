@@ -1,0 +1,141 @@
+"""Citizen pages, rendered by the Django test client (no JavaScript involved)."""
+
+import pytest
+from django.test import Client
+
+from amtsweg.catalog.models import Lebenslage, Themenfeld
+
+pytestmark = pytest.mark.django_db
+
+
+def html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def test_home_page_frame(client):
+    page = html(client.get("/"))
+    assert '<html lang="de">' in page
+    assert 'href="#main"' in page and 'id="main"' in page  # skip link
+    for link in ("/impressum/", "/datenschutz/", "/barrierefreiheit/"):
+        assert f'href="{link}"' in page
+    assert "Leistung suchen" in page
+    assert "4813" in page and "421" in page
+    assert "Geburtsurkunde Ausstellung" in page
+
+
+def test_english_via_language_switch():
+    client = Client(enforce_csrf_checks=True)
+    page = html(client.get("/"))
+    token = client.cookies["csrftoken"].value
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/",
+                                              "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    page = html(client.get("/"))
+    assert '<html lang="en">' in page and "Search for a service" in page
+
+
+def test_language_switch_needs_csrf():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 403
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_search_page_and_escaping(client):
+    page = html(client.get("/suche/", {"q": "Geburtsurk"}))
+    assert page.index("Geburtsurkunde") < page.index("Geburtsurkunde Ausstellung")
+    assert 'href="/leistungen/99027002000000/"' in page
+    page = html(client.get("/suche/", {"q": "<script>alert(1)</script>"}))
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+    page = html(client.get("/suche/", {"q": "xyzzyq"}))
+    assert "Nichts gefunden" in page
+
+
+def test_suggestions_fragment(client):
+    page = html(client.get("/suche/vorschlaege/", {"q": "Wohngled"}))
+    assert "<html" not in page
+    assert "Wohngeld" in page
+    assert html(client.get("/suche/vorschlaege/", {"q": "W"})).strip() == ""
+
+
+def test_leistung_page(client):
+    page = html(client.get("/leistungen/99085001012000/"))
+    assert "Reisepass Ausstellung" in page
+    assert "Paßgesetz" in page and "gesetze-im-internet.de" in page
+    assert "70 EUR" in page
+    assert "Wo wohnen Sie?" in page
+    assert 'href="/leistungen/99085001000000/"' in page  # related Leistungen
+    assert client.get("/leistungen/99000000000000/").status_code == 404
+
+
+def test_finder_with_a_unique_plz(client):
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "36037"}))
+    assert "Standesamt der Stadt Fulda" in page
+    assert "Demodaten" in page
+
+
+def test_finder_kreis_level_by_name(client):
+    page = html(client.get("/leistungen/99036011012000/", {"ort": "Dipperz"}))
+    assert "Zulassungsstelle des Landkreises Fulda" in page
+
+
+def test_finder_plz_with_several_gemeinden(client):
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "34127"}))
+    assert 'name="gemeinde" value="06611000"' in page
+    assert 'name="gemeinde" value="06633009"' in page
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "34127",
+                                                            "gemeinde": "06633009"}))
+    assert "Standesamt der Gemeinde Fuldatal" in page
+
+
+def test_finder_errors_are_sentences(client):
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "99999"}))
+    assert "Postleitzahl 99999" in page and 'aria-invalid="true"' in page
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "Atlantis"}))
+    assert "Atlantis" in page and 'role="alert"' in page
+    page = html(client.get("/leistungen/99027002012000/", {"gemeinde": "12345678"}))
+    assert 'role="alert"' in page
+    page = html(client.get("/leistungen/99012008001000/", {"ort": "36037"}))
+    assert "noch keine Behörde" in page
+
+
+def test_finder_start_page(client):
+    page = html(client.get("/zustaendigkeit/", {"q": "Wohngeld"}))
+    assert 'href="/leistungen/99107023000000/#finder"' in page
+    page = html(client.get("/zustaendigkeit/", {"q": ""}))
+    assert 'role="alert"' in page
+
+
+def test_browse_by_themenfeld_and_lebenslage(client):
+    page = html(client.get("/themen/"))
+    import re
+
+    assert len(set(re.findall(r'href="/themen/[a-z0-9-]+/"', page))) == 14
+    theme = Themenfeld.objects.get(name="Familie & Kind")
+    page = html(client.get(theme.get_absolute_url()))
+    assert "Elterngeld Bewilligung" in page
+    lage = Lebenslage.objects.get(name="Geburt")
+    page = html(client.get("/lebenslagen/"))
+    assert lage.get_absolute_url() in page
+    assert "Elterngeld" in html(client.get(lage.get_absolute_url()))
+
+
+@pytest.mark.parametrize("url", ["/impressum/", "/datenschutz/", "/barrierefreiheit/"])
+def test_legal_pages(client, url):
+    assert "<h1" in html(client.get(url))
+
+
+def test_not_found_page_is_a_page(client):
+    response = client.get("/gibt-es-nicht/")
+    assert response.status_code == 404
+    assert "Leistung suchen" in response.content.decode()
