@@ -116,8 +116,8 @@ def run(args: argparse.Namespace) -> None:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
-    sys.exit(max((c.returncode or 0) for c in children if c.returncode and c.returncode > 0)
-             if any(c.returncode and c.returncode > 0 for c in children) else 0)
+    failed = [c.returncode for c in children if c.returncode and c.returncode > 0]
+    sys.exit(failed[0] if failed else 0)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "2")))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
-        parser.add_argument("--no-worker", action="store_true", help="Do not start the task worker.")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="Do not start the task worker.")
         run(parser.parse_args(argv[1:]))
     elif argv[:1] == ["build-assets"]:
         parser = argparse.ArgumentParser(prog="amtsweg build-assets")

@@ -17,7 +17,7 @@ urlpatterns = [
 ]
 
 
-def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:  # noqa: ARG001
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return problem_response(request, Problem(
             404, _("Not found"), _("There is no API resource at this address.")))

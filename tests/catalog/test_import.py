@@ -1,7 +1,7 @@
 import pytest
 
 from amtsweg.catalog.actions import import_catalog
-from amtsweg.catalog.models import Leistung, Lebenslage, OzgLeistung, Themenfeld
+from amtsweg.catalog.models import Lebenslage, Leistung, OzgLeistung, Themenfeld
 
 pytestmark = pytest.mark.django_db
 

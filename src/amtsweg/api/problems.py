@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 PROBLEM_BASE = "https://amtsweg.example/problems/"
 
 
-class Problem(Exception):  # noqa: N818 - it is a problem document, not only an error
+class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str, kind: str = "") -> None:
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail

@@ -45,9 +45,9 @@ _install_problem_handlers(api)
 
 
 class SearchResult(Schema):
-    leikaKey: str  # noqa: N815 - field names of the published JSON
+    leikaKey: str
     name: str
-    ozgId: int | None  # noqa: N815
+    ozgId: int | None
     score: float
 
 
@@ -88,9 +88,9 @@ def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
 
 
 @routing_api.get("/routes", summary="Destinations responsible for a Leistung in an area")
-def routes_view(request: HttpRequest, leikaKey: str | None = None,  # noqa: N803
+def routes_view(request: HttpRequest, leikaKey: str | None = None,
                 ars: str | None = None, ags: str | None = None,
-                areaId: str | None = None,  # noqa: N803
+                areaId: str | None = None,
                 offset: str | None = None, limit: str | None = None):
     if not leikaKey or not LEIKA_RE.match(leikaKey):
         raise bad_request(_("leikaKey must be a LeiKa key: '99' followed by 12 digits."))

@@ -6,11 +6,11 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.text import slugify
 
-from amtsweg.core.models import DataVersion
 from amtsweg.core.importing import progress_bar, upsert
+from amtsweg.core.models import DataVersion
 from amtsweg.core.text import fold
 
-from .models import Leistung, Lebenslage, OzgLeistung, Themenfeld
+from .models import Lebenslage, Leistung, OzgLeistung, Themenfeld
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

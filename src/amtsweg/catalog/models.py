@@ -1,4 +1,4 @@
-"""The service catalogue: LeiKa Leistungen grouped into OZG-Leistungen, Lebenslagen, Themenfelder."""
+"""The service catalogue: LeiKa Leistungen, grouped by OZG-Leistung, Lebenslage, Themenfeld."""
 
 from django.db import models
 from django.urls import reverse

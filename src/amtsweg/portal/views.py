@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from amtsweg.catalog import search as catalog_search
-from amtsweg.catalog.models import Leistung, Lebenslage, OzgLeistung, Themenfeld
+from amtsweg.catalog.models import Lebenslage, Leistung, OzgLeistung, Themenfeld
 from amtsweg.territory import lookup
 from amtsweg.territory.models import Area, Responsibility
 

@@ -103,7 +103,8 @@ def _authority_rows() -> list[dict]:
                      "name": f"Standesamt der {town} {g.display_name}",
                      "short_name": f"Standesamt {g.display_name}",
                      "phone": f"+49 6000 {g.ags[2:]}-10", "email": f"standesamt@{domain}",
-                     "contact_persons": [{"name": "Team Standesamt", "tel": f"+49 6000 {g.ags[2:]}-10",
+                     "contact_persons": [{"name": "Team Standesamt",
+                                          "tel": f"+49 6000 {g.ags[2:]}-10",
                                           "email": f"standesamt@{domain}"}]})
         rows.append({**base, "kind": K.BUERGERBUERO,
                      "name": f"Bürgerbüro der {town} {g.display_name}",

@@ -116,7 +116,7 @@ def find_places(query: str, limit: int = 20) -> list[Place]:
 def _group(rows) -> list[Place]:
     grouped: dict[int, tuple[Area, list[str], list[str]]] = {}
     for pc in rows:
-        area, places, plz = grouped.setdefault(pc.area_id, (pc.area, [], []))
+        _, places, plz = grouped.setdefault(pc.area_id, (pc.area, [], []))
         if pc.place not in places:
             places.append(pc.place)
         if pc.plz not in plz:

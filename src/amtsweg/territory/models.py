@@ -60,7 +60,9 @@ class Area(models.Model):
         if self.kind == self.Kind.LAND:
             return "Bundesland"
         if self.kind == self.Kind.KREIS:
-            return "kreisfreie Stadt" if self.kreis_type == self.KreisType.KREISFREIE_STADT else "Landkreis"
+            if self.kreis_type == self.KreisType.KREISFREIE_STADT:
+                return "kreisfreie Stadt"
+            return "Landkreis"
         if self.kind == self.Kind.GEMEINDE:
             if self.gemeindefrei:
                 return "gemeindefreies Gebiet"
