@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 
+from amtsweg.catalog import search as catalog_search
 from amtsweg.catalog.models import Leistung
 from amtsweg.core import signing
 from amtsweg.core.text import fold
 from amtsweg.territory import lookup
-from amtsweg.territory.models import Area, PostalCode, Responsibility
+from amtsweg.territory.models import Area, Responsibility
 
 RS_URN = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
 LEIKA_URN = "urn:de:fim:leika:leistung:"
@@ -93,7 +94,7 @@ def route_for(responsibility: Responsibility, leistung: Leistung, area: Area) ->
 
 def routes(leika_key: str, area: Area | None, offset: int, limit: int) -> dict:
     found: list[dict] = []
-    leistung = Leistung.objects.filter(leika_key=leika_key).first()
+    leistung = catalog_search.leistung(leika_key)
     if leistung is not None and area is not None:
         responsibility = lookup.resolve(leistung.pk, area.pk)
         if responsibility is not None:
@@ -115,17 +116,10 @@ def _matcher(expression: str):
 def search_areas(expressions: list[str], offset: int, limit: int) -> dict:
     """Areas whose name (or PLZ) matches every expression, ANDed as in FIT-Connect."""
     matchers = [_matcher(e) for e in expressions]
-    plz_by_area: dict[int, set[str]] = {}
-    for area_id, plz in PostalCode.objects.values_list("area_id", "plz"):
-        plz_by_area.setdefault(area_id, set()).add(plz)
-    hits: list[Area] = []
-    for area in Area.objects.exclude(gemeindefrei=True).order_by("kind", "name"):
-        name = " ".join(fold(area.name).replace(",", " ").replace("(", " ").replace(")", " ")
-                        .split())
-        display = fold(area.display_name)
-        codes = plz_by_area.get(area.pk, set())
-        if all(m(name) or m(display) or any(m(c) for c in codes) for m in matchers):
-            hits.append(area)
+    hits = [
+        area for area, full, display, codes in lookup.areas_index()
+        if all(m(full) or m(display) or any(m(c) for c in codes) for m in matchers)
+    ]
     order = {Area.Kind.LAND: 0, Area.Kind.REGIERUNGSBEZIRK: 1, Area.Kind.KREIS: 2,
              Area.Kind.GEMEINDE: 3}
     hits.sort(key=lambda a: (order[a.kind], a.name))
@@ -136,6 +130,5 @@ def search_areas(expressions: list[str], offset: int, limit: int) -> dict:
 
 
 def area_by_param(*, ars: str | None, ags: str | None, area_id: str | None) -> Area | None:
-    if area_id is not None:
-        return Area.objects.filter(pk=int(area_id)).first()
-    return lookup.area_for_code(ars=ars, ags=ags)
+    return lookup.area_for_code(ars=ars, ags=ags,
+                                area_id=int(area_id) if area_id is not None else None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -71,13 +72,22 @@ class SearchIndex:
                 postings[tok][idx] = OZG_FIELD
             for tok in name_tokens:
                 postings[tok][idx] = 1.0
-        self.postings = {t: list(d.items()) for t, d in postings.items()}
+        # per token: the documents it occurs in and the weight of the field it occurs in
+        self.postings = {
+            t: (np.fromiter(d.keys(), dtype=np.int32, count=len(d)),
+                np.fromiter(d.values(), dtype=np.float32, count=len(d)))
+            for t, d in postings.items()
+        }
         self.vocab = sorted(self.postings)
         self.joined = "\n" + "\n".join(self.vocab) + "\n"
         n = max(len(self.docs), 1)
-        self.idf = {t: 1.0 + math.log(n / (1 + len(p))) for t, p in self.postings.items()}
-        self.max_idf = max(self.idf.values(), default=1.0)
+        idf = {t: 1.0 + math.log(n / (1 + len(p[0]))) for t, p in self.postings.items()}
+        max_idf = max(idf.values(), default=1.0)
+        self.rarity = {t: v / max_idf for t, v in idf.items()}
+        self.length_bonus = np.array([0.05 / d.length if d.length else 0.0 for d in self.docs],
+                                     dtype=np.float32)
         self.synonyms = _load_synonyms()
+        self.leistungen: dict = {}
         self._expand = lru_cache(maxsize=8192)(self._expand_token)
         self._heads = lru_cache(maxsize=64)(lambda width: [t[:width] for t in self.vocab])
 
@@ -147,39 +157,43 @@ class SearchIndex:
         return terms
 
     def search(self, query: str, limit: int = 10) -> list[Hit]:
+        """Rank documents: first by how many query words they match, then by how well.
+
+        score = 0.6 · share of words matched + 0.3 · mean match quality
+                + 0.05 if the name starts with the query + 0.05 / words in the name
+        """
         terms = self._terms(query)
-        if not terms:
+        if not terms or limit < 1:
             return []
-        scores: dict[int, float] = defaultdict(float)
-        covered: dict[int, int] = defaultdict(int)
+        n_docs = len(self.docs)
+        quality = np.zeros(n_docs, dtype=np.float32)
+        covered = np.zeros(n_docs, dtype=np.float32)
         for matches in terms:
-            best: dict[int, float] = {}
+            best = np.zeros(n_docs, dtype=np.float32)
             for tok, (weight, rarity) in matches.items():
-                idf = self.idf[tok] / self.max_idf if rarity else 1.0
-                for doc, field in self.postings[tok]:
-                    s = weight * field * (0.8 + 0.2 * idf)
-                    if s > best.get(doc, 0.0):
-                        best[doc] = s
-            for doc, s in best.items():
-                scores[doc] += s
-                covered[doc] += 1
-        if not scores:
-            return []
+                docs, fields = self.postings[tok]
+                factor = weight * (0.8 + 0.2 * (self.rarity[tok] if rarity else 1.0))
+                best[docs] = np.maximum(best[docs], fields * factor)
+            quality += best
+            covered += best > 0
         n_terms = len(terms)
+        score = covered * (0.6 / n_terms) + quality * (0.3 / n_terms) + self.length_bonus
+        candidates = np.flatnonzero(covered)
+        if candidates.size == 0:
+            return []
+        if candidates.size > limit:
+            # only documents within reach of the top `limit` after the prefix bonus
+            kth = np.partition(score[candidates], -limit)[-limit]
+            candidates = candidates[score[candidates] >= kth - 0.0501]
         folded_query = " ".join(tokens(query))
         ranked = []
-        for doc_idx, s in scores.items():
-            doc = self.docs[doc_idx]
-            score = (covered[doc_idx] / n_terms) * 0.6 + (s / n_terms) * 0.3
-            if doc.folded.startswith(folded_query):
-                score += 0.05
-            score += 0.05 / doc.length
-            ranked.append((score, doc_idx))
-        ranked.sort(key=lambda t: (-t[0], self.docs[t[1]].length, self.docs[t[1]].leika_key))
-        return [
-            Hit(d.leistung_id, d.leika_key, d.name, d.ozg_id, round(min(score, 1.0), 4))
-            for score, d in ((sc, self.docs[i]) for sc, i in ranked[:limit])
-        ]
+        for i in candidates.tolist():
+            doc = self.docs[i]
+            bonus = 0.05 if doc.folded.startswith(folded_query) else 0.0
+            ranked.append((-(float(score[i]) + bonus), doc.length, doc.leika_key, doc))
+        ranked.sort(key=lambda t: t[:3])
+        return [Hit(d.leistung_id, d.leika_key, d.name, d.ozg_id, round(min(-neg, 1.0), 4))
+                for neg, _, _, d in ranked[:limit]]
 
 
 _lock = threading.Lock()
@@ -224,3 +238,17 @@ def get_index() -> SearchIndex:
 
 def search(query: str, limit: int = 10) -> list[Hit]:
     return get_index().search(query, limit)
+
+
+def leistung(leika_key: str):
+    """The Leistung with this key, from a per-index cache (the API asks for the same few)."""
+    index = get_index()
+    cache = index.leistungen
+    if leika_key not in cache:
+        from .models import Leistung
+
+        obj = Leistung.objects.filter(leika_key=leika_key).first()
+        if len(cache) >= 10_000:
+            cache.clear()
+        cache[leika_key] = obj
+    return cache[leika_key]

@@ -73,5 +73,5 @@ def import_territory(*, progress: bool = False) -> dict[str, int]:
     stats["postal_codes"] = PostalCode.objects.count()
     from . import lookup
 
-    lookup.invalidate()
+    lookup.changed()
     return stats

@@ -208,6 +208,6 @@ def load_demo_authorities() -> dict[str, int]:
             changed.append(current)
     Responsibility.objects.bulk_create(new, batch_size=1000)
     Responsibility.objects.bulk_update(changed, ["authority"], batch_size=1000)
-    lookup.invalidate()
+    lookup.changed()
     return {"authorities": Authority.objects.count(),
             "responsibilities": Responsibility.objects.count()}

@@ -1,39 +1,121 @@
 """Read side of the territory: area hierarchy, place search, and the responsibility finder.
 
-The area tree (about 460 rows) is held per process and dropped when an import changes it, so
-walking from a Gemeinde up to the Land costs no query.
+The area tree (about 460 rows) and, per Leistung asked for, its Zuständigkeiten are held per
+process, so resolving a responsibility walks dictionaries instead of querying. A change in
+this process drops them at once (see the signals below); other processes notice the bumped
+DataVersion within RECHECK_SECONDS.
 """
 
 import re
+import sys
 import threading
+import time
 from dataclasses import dataclass
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from amtsweg.core.models import DataVersion
 from amtsweg.core.text import fold
 
-from .models import Area, PostalCode, Responsibility
+from .models import Area, Authority, PostalCode, Responsibility
+
+VERSION_KEY = "territory"
+RECHECK_SECONDS = 5.0
+
+
+_RESPONSIBILITY_FIELDS = ("id", "leistung_id", "area_id", "authority_id", "processing_min",
+                          "processing_max", "processing_unit", "fee", "required_documents",
+                          "further_information", "origin")
+
+
+class _State:
+    """One consistent in-memory copy of areas, and of the authorities and responsibilities
+    asked for so far (loaded per Leistung on first use)."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.areas: dict[int, Area] = {a.pk: a for a in Area.objects.all()}
+        self.by_ags = {a.ags: a for a in self.areas.values()}
+        self.by_ars = {a.ars: a for a in self.areas.values()}
+        self.parents = {pk: a.parent_id for pk, a in self.areas.items()}
+        self.authorities: dict[int, Authority] = {}
+        self.responsibilities: dict[int, dict[int, tuple]] = {}
+        self.areas_index: list[tuple[Area, str, str, frozenset[str]]] | None = None
+
+    def for_leistung(self, leistung_id: int) -> dict[int, tuple]:
+        """area id → the responsibility row's values, for one Leistung."""
+        rows = self.responsibilities.get(leistung_id)
+        if rows is None:
+            rows = {
+                row[2]: tuple(sys.intern(v) if isinstance(v, str) else v for v in row)
+                for row in Responsibility.objects.filter(leistung_id=leistung_id)
+                .values_list(*_RESPONSIBILITY_FIELDS)
+            }
+            self.responsibilities[leistung_id] = rows
+        return rows
+
+    def authority(self, pk: int) -> Authority:
+        obj = self.authorities.get(pk)
+        if obj is None:
+            obj = self.authorities[pk] = Authority.objects.get(pk=pk)
+            obj.area = self.areas[obj.area_id]
+        return obj
+
 
 _lock = threading.Lock()
-_parents: dict[int, int | None] | None = None
+_state: _State | None = None
+_checked_at = 0.0
 
 
 def invalidate() -> None:
-    global _parents
+    """Forget this process's copy; the next lookup rebuilds it."""
+    global _state
     with _lock:
-        _parents = None
+        _state = None
 
 
-def _parent_map() -> dict[int, int | None]:
-    global _parents
-    if _parents is None:
-        with _lock:
-            if _parents is None:
-                _parents = dict(Area.objects.values_list("id", "parent_id"))
-    return _parents
+def changed() -> None:
+    """Record a change of areas or responsibilities for every process, after commit."""
+    invalidate()
+
+    def bump() -> None:
+        DataVersion.bump(VERSION_KEY)
+        invalidate()
+
+    transaction.on_commit(bump)
+
+
+def _current() -> _State:
+    global _state, _checked_at
+    now = time.monotonic()
+    state = _state
+    if state is not None and now - _checked_at < RECHECK_SECONDS:
+        return state
+    if transaction.get_connection().in_atomic_block:
+        # Inside a transaction this process may see rows that are later rolled back:
+        # answer from the database as it is now, and keep nothing.
+        return _State(DataVersion.current(VERSION_KEY))
+    with _lock:
+        version = DataVersion.current(VERSION_KEY)
+        _checked_at = now
+        if _state is None or _state.version != version:
+            _state = _State(version)
+        return _state
+
+
+def _on_change(sender, **kwargs) -> None:
+    changed()
+
+
+for _model in (Area, Responsibility, Authority):
+    post_save.connect(_on_change, sender=_model, dispatch_uid=f"lookup-{_model.__name__}")
+    post_delete.connect(_on_change, sender=_model, dispatch_uid=f"lookup-{_model.__name__}-d")
 
 
 def ancestors(area_id: int) -> list[int]:
     """The area itself, then its parents up to the Land."""
-    parents = _parent_map()
+    parents = _current().parents
     chain: list[int] = []
     current: int | None = area_id
     while current is not None and current not in chain:
@@ -42,18 +124,49 @@ def ancestors(area_id: int) -> list[int]:
     return chain
 
 
-def resolve(leistung_id: int, area_id: int) -> Responsibility | None:
-    """The responsible authority for a Leistung at an Area: the most specific entry wins."""
-    chain = ancestors(area_id)
-    found = {
-        r.area_id: r
-        for r in Responsibility.objects.filter(leistung_id=leistung_id, area_id__in=chain)
-        .select_related("authority", "area")
-    }
-    for area in chain:
-        if area in found:
-            return found[area]
+def _row(leistung_id: int, area_id: int) -> tuple | None:
+    rows = _current().for_leistung(leistung_id)
+    for area in ancestors(area_id):
+        row = rows.get(area)
+        if row is not None:
+            return row
     return None
+
+
+def resolve_id(leistung_id: int, area_id: int) -> int | None:
+    """The id of the responsibility for a Leistung at an Area: the most specific wins."""
+    row = _row(leistung_id, area_id)
+    return row[0] if row else None
+
+
+def resolve(leistung_id: int, area_id: int) -> Responsibility | None:
+    """The responsibility for a Leistung at an Area, with its authority and area; from memory
+    once the Leistung was asked for. The most specific area wins. Treat it as read-only."""
+    row = _row(leistung_id, area_id)
+    if row is None:
+        return None
+    state = _current()
+    obj = Responsibility(**dict(zip(_RESPONSIBILITY_FIELDS, row, strict=True)))
+    obj.area = state.areas[obj.area_id]
+    obj.authority = state.authority(obj.authority_id)
+    return obj
+
+
+def areas_index() -> list[tuple[Area, str, str, frozenset[str]]]:
+    """(area, folded full name, folded display name, PLZ) of every inhabited area."""
+    state = _current()
+    if state.areas_index is None:
+        plz: dict[int, set[str]] = {}
+        for area_id, code in PostalCode.objects.values_list("area_id", "plz"):
+            plz.setdefault(area_id, set()).add(code)
+        index = []
+        for area in Area.objects.exclude(gemeindefrei=True):
+            full = " ".join(fold(area.name).replace(",", " ").replace("(", " ")
+                            .replace(")", " ").split())
+            index.append((area, full, fold(area.display_name),
+                          frozenset(plz.get(area.pk, ()))))
+        state.areas_index = index
+    return state.areas_index
 
 
 @dataclass(frozen=True)
@@ -124,14 +237,19 @@ def _group(rows) -> list[Place]:
     return [Place(area, tuple(pl), tuple(sorted(z))) for area, pl, z in grouped.values()]
 
 
-def area_for_code(*, ars: str | None = None, ags: str | None = None) -> Area | None:
-    """The Area for an ARS (2, 3, 5, 9 or 12 digits) or AGS (2, 3, 5 or 8 digits)."""
+def area_for_code(*, ars: str | None = None, ags: str | None = None,
+                  area_id: int | None = None) -> Area | None:
+    """The Area for an ARS (2, 3, 5, 9 or 12 digits), an AGS (2, 3, 5 or 8) or its id."""
+    state = _current()
+    if area_id is not None:
+        return state.areas.get(area_id)
     if ags is not None:
-        return Area.objects.filter(ags=ags).first()
+        return state.by_ags.get(ags)
     if ars is None:
         return None
     if len(ars) == 9:
         # Gemeindeverband level: in Hessen every Gemeinde is its own Verband.
-        matches = list(Area.objects.filter(kind=Area.Kind.GEMEINDE, ars__startswith=ars)[:2])
+        matches = [a for code, a in state.by_ars.items()
+                   if len(code) == 12 and code.startswith(ars)]
         return matches[0] if len(matches) == 1 else None
-    return Area.objects.filter(ars=ars).first()
+    return state.by_ars.get(ars)

@@ -1,0 +1,194 @@
+"""Measure search and the responsibility finder against their targets (see bench/README.md)."""
+
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+os.environ.setdefault("AMTSWEG_VAR_DIR", tempfile.mkdtemp(prefix="amtsweg-bench-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amtsweg.settings")
+os.environ["API_RATE_LIMIT"] = "100000000"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+QUERIES = [
+    "Geburtsurkunde", "Geburtsurk", "Sterbeurkunde", "Elterngeld", "Wunschkennzeichen",
+    "Zulassungsbescheinigung", "Feinstaubplakette", "Wohngeld", "Reisepass", "Taxi",
+    "Personenbeförderungsschein", "Krankentransport", "strasse", "Reisepas", "Wohngled",
+    "Perso", "Kfz", "Führerschein", "Hund anmelden", "Personalausweis beantragen",
+    "Kfz zulassen", "Gewerbe anmelden", "Umzug", "Baugenehmigung", "Kindergelt",
+    "Eheschliesung", "Ausweis verloren", "wohnsitz anmelden", "Fuehrungszeugnis", "Hochzeit",
+]
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    s = sorted(samples_ms)
+    q = statistics.quantiles(s, n=100, method="inclusive")
+    return {"n": len(s), "p50_ms": round(q[49], 4), "p95_ms": round(q[94], 4),
+            "p99_ms": round(q[98], 4), "max_ms": round(s[-1], 4)}
+
+
+def timed(fn, *args) -> float:
+    t = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - t) * 1000
+
+
+def typing_prefixes(words: list[str]) -> list[str]:
+    """What an as-you-type box sends: every prefix of length >= 2."""
+    return [w[:i] for w in words for i in range(2, len(w) + 1)]
+
+
+def bench_search() -> dict:
+    from amtsweg.catalog import search
+    from amtsweg.catalog.models import Leistung
+
+    rng = random.Random(2)
+    names = list(Leistung.objects.values_list("name", flat=True))
+    # realistic query log: typed prefixes, the table above, catalogue names with a typo
+    typo_names = []
+    for name in rng.sample(names, 300):
+        word = max(name.split(), key=len)
+        if len(word) > 5:
+            i = rng.randrange(1, len(word) - 1)
+            word = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        typo_names.append(word)
+    log = QUERIES + typing_prefixes(QUERIES[:10]) + typo_names + rng.sample(names, 300)
+
+    search.invalidate()
+    build_ms = timed(search.get_index)
+    cold = [timed(search.search, q, 10) for q in log]  # each word new to the process
+    warm = [timed(search.search, q, 10) for _ in range(3) for q in log]
+    client = Client(HTTP_HOST="127.0.0.1")
+    http_ms = []
+    for q in log:
+        t = time.perf_counter()
+        r = client.get("/api/v1/catalog/search", {"q": q, "limit": 10})
+        http_ms.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200, r.content
+    return {"index_build_ms": round(build_ms, 1), "queries": len(log),
+            "in_process_cold": percentiles(cold), "in_process_warm": percentiles(warm),
+            "api_server_time": percentiles(http_ms)}
+
+
+def finder_pairs(n: int) -> list[tuple[int, int, str, str]]:
+    from amtsweg.territory.models import Area, Responsibility
+
+    rng = random.Random(3)
+    gemeinden = list(Area.objects.filter(kind="gemeinde", gemeindefrei=False)
+                     .values_list("id", "ags"))
+    keys = dict(Responsibility.objects.values_list("leistung_id", "leistung__leika_key")
+                .distinct())
+    leistungen = list(keys.items())
+    pairs = []
+    for _ in range(n):
+        leistung, key = rng.choice(leistungen)
+        area, ags = rng.choice(gemeinden)
+        pairs.append((leistung, area, key, ags))
+    return pairs
+
+
+def bench_finder() -> dict:
+    from amtsweg.territory import lookup
+
+    pairs = finder_pairs(5000)
+    lookup.resolve(pairs[0][0], pairs[0][1])
+    found = 0
+    samples = []
+    for leistung, area, _, _ in pairs:
+        t = time.perf_counter()
+        r = lookup.resolve(leistung, area)
+        samples.append((time.perf_counter() - t) * 1000)
+        found += r is not None
+    return {"in_process": percentiles(samples), "resolved": found, "asked": len(pairs)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_finder_http() -> dict:
+    """Routes over real HTTP against granian, started the way `amtsweg run` starts it."""
+    port = free_port()
+    env = {**os.environ}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "amtsweg.cli", "run", "--no-worker", "--port", str(port),
+         "--workers", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        pairs = finder_pairs(1500)
+
+        def get(path: str) -> float:
+            t = time.perf_counter()
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            body = resp.read()
+            ms = (time.perf_counter() - t) * 1000
+            assert resp.status == 200, body[:200]
+            return ms
+
+        def path(key: str, ags: str) -> str:
+            return f"/api/routing/v1/routes?leikaKey={key}&ags={ags}"
+
+        for _ in range(50):
+            get(path(pairs[0][2], pairs[0][3]))
+        cold = [get(path(key, ags)) for _, _, key, ags in pairs]  # first signature per route
+        warm = [get(path(key, ags)) for _ in range(2) for _, _, key, ags in pairs]
+        areas = [get("/api/routing/v1/areas?areaSearchexpression=" + q)
+                 for q in ["Fulda", "Kassel", "Bad*", "34127", "Frankfurt*", "Hessen"] * 50]
+        return {"routes_cold_signature": percentiles(cold),
+                "routes_warm": percentiles(warm), "areas": percentiles(areas)}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    call_command("import_data", quiet=True, verbosity=0)
+    call_command("ensure_signing_key", verbosity=0)
+    db = django.db.connection.vendor
+    results = {
+        "database": db, "cpus": os.cpu_count(), "python": sys.version.split()[0],
+        "search": bench_search(), "finder": bench_finder(), "finder_http": bench_finder_http(),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"latest-{db}.json").write_text(json.dumps(results, indent=2) + "\n")
+    s, f, h = results["search"], results["finder"], results["finder_http"]
+    print(f"database: {db}, index build {s['index_build_ms']} ms, {s['queries']} queries")
+    print(f"search in process  cold p95 {s['in_process_cold']['p95_ms']:.3f} ms | "
+          f"warm p95 {s['in_process_warm']['p95_ms']:.3f} ms   (target < 5 ms)")
+    print(f"search API server time p95 {s['api_server_time']['p95_ms']:.3f} ms (target < 5 ms)")
+    print(f"finder in process p50 {f['in_process']['p50_ms']:.3f} ms, "
+          f"p95 {f['in_process']['p95_ms']:.3f} ms  (target < 1 ms)")
+    print(f"finder API over HTTP p95 warm {h['routes_warm']['p95_ms']:.3f} ms, first signature "
+          f"{h['routes_cold_signature']['p95_ms']:.3f} ms (target < 10 ms); "
+          f"areas p95 {h['areas']['p95_ms']:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
