@@ -22,7 +22,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
+    """Each test's transaction is rolled back; per-process copies built from it must go too."""
     from django.core.cache import cache
+
+    from amtsweg.api import destinations
+    from amtsweg.territory import lookup
 
     cache.clear()
     yield
+    destinations.forget()
+    lookup.invalidate()

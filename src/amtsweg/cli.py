@@ -80,8 +80,13 @@ def run(args: argparse.Namespace) -> None:
     if not Area.objects.exists():
         print("First start: importing Hessen's areas, the catalogue and demo authorities …")
         call_command("import_data", no_demo=not settings.DEMO_DATA)
+        if settings.DEMO_DATA:
+            call_command("create_demo_admin")
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("ensure_signing_key")
+    from amtsweg.api.tasks import sign_destinations
+
+    sign_destinations.enqueue()  # the worker signs what the key or data change made stale
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "amtsweg.settings"}
     children: list[subprocess.Popen] = []

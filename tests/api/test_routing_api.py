@@ -10,6 +10,14 @@ from amtsweg.territory.models import Authority
 pytestmark = pytest.mark.django_db
 
 ROUTES = "/api/routing/v1/routes"
+RS = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
+LEIKA = "urn:de:fim:leika:leistung:"
+
+
+def serves(payload: dict, ars: str, leika_key: str) -> bool:
+    """What a FIT-Connect client checks: the signed services cover this area and Leistung."""
+    return any(RS + ars in s["gebietIDs"] and LEIKA + leika_key in s["leistungIDs"]
+               for s in payload["services"])
 AREAS = "/api/routing/v1/areas"
 GEBURTSURKUNDE = "99027002012000"
 ZULASSUNG = "99036011012000"
@@ -48,10 +56,8 @@ def test_route_shape_and_signature(client):
     assert header["alg"] == "PS512" and header["kid"] == jwks["keys"][0]["kid"]
     payload = verify(route["destinationSignature"], jwks)
     assert payload["destinationId"] == route["destinationId"]
-    service = payload["services"][0]
-    assert ("urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:066310009009"
-            in service["gebietIDs"])
-    assert service["leistungIDs"] == [f"urn:de:fim:leika:leistung:{GEBURTSURKUNDE}"]
+    assert serves(payload, "066310009009", GEBURTSURKUNDE)
+    assert not serves(payload, "066310003003", GEBURTSURKUNDE)  # another Gemeinde
     assert {"submissionHost", "iss", "iat", "jti"} <= set(payload)
 
 
@@ -75,10 +81,10 @@ def test_kreis_service_by_every_kind_of_gemeinde_code(client, params):
     route = body["routes"][0]
     assert route["destinationName"] == "Zulassungsstelle des Landkreises Fulda"
     payload = verify(route["destinationSignature"], client.get("/.well-known/jwks.json").json())
-    assert payload["services"][0]["gebietIDs"] == [
-        "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:066310003003",
-        "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:06631",
-    ]
+    assert serves(payload, "066310003003", ZULASSUNG)
+    assert serves(payload, "06631", ZULASSUNG)
+    assert not serves(payload, "066320001001", ZULASSUNG)  # a Gemeinde of another Kreis
+    assert not serves(payload, "066310003003", GEBURTSURKUNDE)
 
 
 def test_kreis_level_query_and_area_id(client):
@@ -200,3 +206,35 @@ def test_unknown_api_path_and_method(client):
     assert response["Content-Type"] == "application/problem+json"
     response = client.post(ROUTES, {})
     assert response.status_code == 405
+
+
+def test_signatures_are_stored_and_renewed_when_the_territory_changes(client):
+    from amtsweg.api.destinations import sign_stale_destinations
+    from amtsweg.territory.models import DestinationSignature, Responsibility
+
+    first = client.get(ROUTES, {"leikaKey": GEBURTSURKUNDE, "ags": "06631009"}).json()
+    token = first["routes"][0]["destinationSignature"]
+    authority = Authority.objects.get(destination_id=first["routes"][0]["destinationId"])
+    assert DestinationSignature.objects.get(authority=authority).token == token
+    again = client.get(ROUTES, {"leikaKey": GEBURTSURKUNDE, "ags": "06631009"}).json()
+    assert again["routes"][0]["destinationSignature"] == token
+
+    # the Standesamt Fulda now also serves Dipperz: a new signature says so
+    from amtsweg.catalog.models import Leistung
+    from amtsweg.territory.models import Area
+    Responsibility.objects.filter(leistung__leika_key=GEBURTSURKUNDE,
+                                  area__ags="06631003").delete()
+    Responsibility.objects.create(leistung=Leistung.objects.get(leika_key=GEBURTSURKUNDE),
+                                  area=Area.objects.get(ags="06631003"), authority=authority)
+    from amtsweg.core.models import DataVersion
+    from amtsweg.territory import lookup
+    DataVersion.bump(lookup.VERSION_KEY)  # what the commit of the change does
+    lookup.invalidate()
+    route = client.get(ROUTES, {"leikaKey": GEBURTSURKUNDE, "ags": "06631003"}).json()
+    renewed = route["routes"][0]["destinationSignature"]
+    assert route["routes"][0]["destinationId"] == str(authority.destination_id)
+    assert renewed != token
+    assert serves(verify(renewed, client.get("/.well-known/jwks.json").json()),
+                  "066310003003", GEBURTSURKUNDE)
+    assert sign_stale_destinations() > 0
+    assert sign_stale_destinations() == 0

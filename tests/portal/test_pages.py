@@ -139,3 +139,22 @@ def test_not_found_page_is_a_page(client):
     response = client.get("/gibt-es-nicht/")
     assert response.status_code == 404
     assert "Leistung suchen" in response.content.decode()
+
+
+def test_admin_shows_imported_data_read_only(client):
+    from django.core.management import call_command
+
+    call_command("create_demo_admin")
+    assert client.login(username="landesadmin", password="Amtsweg-Demo-2026")
+    page = html(client.get("/admin/territory/area/", {"q": "Fulda"}))
+    assert "Fulda" in page
+    assert client.get("/admin/territory/area/add/").status_code == 403
+    assert client.get("/admin/catalog/leistung/", {"q": "99027002012000"}).status_code == 200
+
+
+def test_no_demo_login_without_demo_data(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEMO_DATA = False
+    with pytest.raises(CommandError):
+        call_command("create_demo_admin")

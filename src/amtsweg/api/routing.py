@@ -1,63 +1,20 @@
 """Routes and areas in the shape of the FIT-Connect Routing API.
 
 A route says which destination (Behörde) receives applications for a Leistung in an area.
-Each route carries a compact JWS (PS512) by the platform whose payload names the area
-(``urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:<ARS>``) and the Leistung
-(``urn:de:fim:leika:leistung:<key>``), so a client can check that the answer is ours.
+Each route carries the destination's signature (see destinations.py), so a client can check
+that the answer is ours and that the destination serves the Leistung in the area.
 """
 
 import fnmatch
-import threading
-import time
-import uuid
-from collections import OrderedDict
-from urllib.parse import urlsplit
-
-from django.conf import settings
-from django.core.cache import cache
+import re
 
 from amtsweg.catalog import search as catalog_search
 from amtsweg.catalog.models import Leistung
-from amtsweg.core import signing
 from amtsweg.core.text import fold
 from amtsweg.territory import lookup
 from amtsweg.territory.models import Area, Responsibility
 
-RS_URN = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
-LEIKA_URN = "urn:de:fim:leika:leistung:"
-
-_signatures: OrderedDict[tuple, str] = OrderedDict()
-_signatures_lock = threading.Lock()
-_SIGNATURE_CACHE_SIZE = 20_000
-
-
-def _signature(destination_id: uuid.UUID, area_ars: list[str], leika_key: str) -> str:
-    """Sign once per (destination, areas, Leistung); RSA-4096 costs milliseconds, a cache hit
-    costs microseconds. The cache (Redis at scale) shares signatures across processes."""
-    cache_key = (str(destination_id), tuple(area_ars), leika_key, signing.signing_key().kid)
-    with _signatures_lock:
-        token = _signatures.get(cache_key)
-        if token:
-            _signatures.move_to_end(cache_key)
-            return token
-    shared_key = "sig:" + ":".join([cache_key[0], *cache_key[1], leika_key, cache_key[3]])
-    token = cache.get(shared_key)
-    if token is None:
-        token = signing.sign({
-            "submissionHost": urlsplit(settings.SITE_URL).netloc,
-            "iss": settings.SITE_URL,
-            "services": [{"gebietIDs": [RS_URN + ars for ars in area_ars],
-                          "leistungIDs": [LEIKA_URN + leika_key]}],
-            "destinationId": str(destination_id),
-            "iat": int(time.time()),
-            "jti": str(uuid.uuid4()),
-        })
-        cache.set(shared_key, token, timeout=24 * 3600)
-    with _signatures_lock:
-        _signatures[cache_key] = token
-        if len(_signatures) > _SIGNATURE_CACHE_SIZE:
-            _signatures.popitem(last=False)
-    return token
+from .destinations import destination_signature
 
 
 def _text(de: str) -> dict:
@@ -67,10 +24,9 @@ def _text(de: str) -> dict:
 
 def route_for(responsibility: Responsibility, leistung: Leistung, area: Area) -> dict:
     authority = responsibility.authority
-    ars = [area.ars] if area.ars == responsibility.area.ars else [area.ars, responsibility.area.ars]
     route: dict = {
         "destinationId": str(authority.destination_id),
-        "destinationSignature": _signature(authority.destination_id, ars, leistung.leika_key),
+        "destinationSignature": destination_signature(authority),
         "destinationName": authority.name,
         "destinationShortName": authority.short_name or authority.name,
         "contactPersons": authority.contact_persons or [
@@ -107,19 +63,16 @@ def _matcher(expression: str):
     """A search word: a wildcard pattern ('Mag*', '*burg', '353*') or a whole word."""
     needle = fold(expression)
     if "*" in needle:
-        pattern = needle
-        return lambda text: fnmatch.fnmatchcase(text, pattern) or any(
-            fnmatch.fnmatchcase(w, pattern) for w in text.split())
-    return lambda text: text == needle or needle in text.split()
+        return re.compile(fnmatch.translate(needle)).match
+    return needle.__eq__
 
 
 def search_areas(expressions: list[str], offset: int, limit: int) -> dict:
-    """Areas whose name (or PLZ) matches every expression, ANDed as in FIT-Connect."""
+    """Areas whose name, a word of it, or a PLZ matches every expression (ANDed, as in
+    FIT-Connect)."""
     matchers = [_matcher(e) for e in expressions]
-    hits = [
-        area for area, full, display, codes in lookup.areas_index()
-        if all(m(full) or m(display) or any(m(c) for c in codes) for m in matchers)
-    ]
+    hits = [area for area, texts in lookup.areas_index()
+            if all(any(m(t) for t in texts) for m in matchers)]
     order = {Area.Kind.LAND: 0, Area.Kind.REGIERUNGSBEZIRK: 1, Area.Kind.KREIS: 2,
              Area.Kind.GEMEINDE: 3}
     hits.sort(key=lambda a: (order[a.kind], a.name))

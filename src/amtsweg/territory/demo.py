@@ -166,16 +166,23 @@ def load_demo_authorities() -> dict[str, int]:
     existing = {(a.area_id, a.kind, a.name): a for a in Authority.objects.all()}
     rows = _authority_rows()
     created: list[Authority] = []
+    changed: list[Authority] = []
+    fields: set[str] = set()
     for row in rows:
         row = {k: v for k, v in row.items() if k != "rb_code"}
         obj = existing.get((row["area"].pk, row["kind"], row["name"]))
         if obj is None:
             created.append(Authority(is_demo=True, **row))
-        else:
-            for field, value in row.items():
-                setattr(obj, field, value)
-            obj.save()
+            continue
+        diff = [f for f, v in row.items() if f != "area" and getattr(obj, f) != v]
+        if diff:
+            for f in diff:
+                setattr(obj, f, row[f])
+            fields.update(diff)
+            changed.append(obj)
     Authority.objects.bulk_create(created, batch_size=500)
+    if changed:
+        Authority.objects.bulk_update(changed, sorted(fields), batch_size=500)
 
     leistungen = list(Leistung.objects.values_list("id", "leika_key"))
     by_kind = {
@@ -196,7 +203,7 @@ def load_demo_authorities() -> dict[str, int]:
             for leistung in by_kind[authority.kind]:
                 wanted[(leistung, area)] = (authority, duty.processing)
     have = {(r.leistung_id, r.area_id): r for r in Responsibility.objects.all()}
-    new, changed = [], []
+    new, moved = [], []
     for (leistung, area), (authority, (pmin, pmax, unit)) in wanted.items():
         current = have.get((leistung, area))
         if current is None:
@@ -205,9 +212,9 @@ def load_demo_authorities() -> dict[str, int]:
                                       processing_unit=unit, origin="Amtsweg-Demo"))
         elif current.authority_id != authority.pk and current.origin == "Amtsweg-Demo":
             current.authority = authority
-            changed.append(current)
+            moved.append(current)
     Responsibility.objects.bulk_create(new, batch_size=1000)
-    Responsibility.objects.bulk_update(changed, ["authority"], batch_size=1000)
+    Responsibility.objects.bulk_update(moved, ["authority"], batch_size=1000)
     lookup.changed()
     return {"authorities": Authority.objects.count(),
             "responsibilities": Responsibility.objects.count()}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
 
 from amtsweg.core.models import DataVersion
 from amtsweg.core.text import fold
@@ -21,6 +22,9 @@ from amtsweg.core.text import fold
 from .models import Area, Authority, PostalCode, Responsibility
 
 VERSION_KEY = "territory"
+
+# Sent after a committed change of areas, authorities or responsibilities.
+territory_changed = Signal()
 RECHECK_SECONDS = 5.0
 
 
@@ -29,11 +33,21 @@ _RESPONSIBILITY_FIELDS = ("id", "leistung_id", "area_id", "authority_id", "proce
                           "further_information", "origin")
 
 
+_tails: dict[tuple, tuple] = {}
+
+
+def _compact(row: tuple) -> tuple:
+    """(id, leistung, area, authority, shared tail): most rows share processing time, fee and
+    texts, so the tail tuple is stored once for all of them."""
+    tail = tuple(sys.intern(v) if isinstance(v, str) else v for v in row[4:])
+    return (*row[:4], _tails.setdefault(tail, tail))
+
+
 class _State:
     """One consistent in-memory copy of areas, and of the authorities and responsibilities
     asked for so far (loaded per Leistung on first use)."""
 
-    def __init__(self, version: int) -> None:
+    def __init__(self, version: int, *, eager: bool) -> None:
         self.version = version
         self.areas: dict[int, Area] = {a.pk: a for a in Area.objects.all()}
         self.by_ags = {a.ags: a for a in self.areas.values()}
@@ -41,14 +55,21 @@ class _State:
         self.parents = {pk: a.parent_id for pk, a in self.areas.items()}
         self.authorities: dict[int, Authority] = {}
         self.responsibilities: dict[int, dict[int, tuple]] = {}
-        self.areas_index: list[tuple[Area, str, str, frozenset[str]]] | None = None
+        self.areas_index: list[tuple[Area, tuple[str, ...]]] | None = None
+        if eager:
+            # the whole map (about 50,000 rows, a few MB): no lookup ever waits for a query
+            for a in Authority.objects.all():
+                a.area = self.areas[a.area_id]
+                self.authorities[a.pk] = a
+            for row in Responsibility.objects.values_list(*_RESPONSIBILITY_FIELDS):
+                self.responsibilities.setdefault(row[1], {})[row[2]] = _compact(row)
 
     def for_leistung(self, leistung_id: int) -> dict[int, tuple]:
         """area id → the responsibility row's values, for one Leistung."""
         rows = self.responsibilities.get(leistung_id)
         if rows is None:
             rows = {
-                row[2]: tuple(sys.intern(v) if isinstance(v, str) else v for v in row)
+                row[2]: _compact(row)
                 for row in Responsibility.objects.filter(leistung_id=leistung_id)
                 .values_list(*_RESPONSIBILITY_FIELDS)
             }
@@ -82,6 +103,7 @@ def changed() -> None:
     def bump() -> None:
         DataVersion.bump(VERSION_KEY)
         invalidate()
+        territory_changed.send(sender=Area)
 
     transaction.on_commit(bump)
 
@@ -95,12 +117,12 @@ def _current() -> _State:
     if transaction.get_connection().in_atomic_block:
         # Inside a transaction this process may see rows that are later rolled back:
         # answer from the database as it is now, and keep nothing.
-        return _State(DataVersion.current(VERSION_KEY))
+        return _State(DataVersion.current(VERSION_KEY), eager=False)
     with _lock:
         version = DataVersion.current(VERSION_KEY)
         _checked_at = now
         if _state is None or _state.version != version:
-            _state = _State(version)
+            _state = _State(version, eager=True)
         return _state
 
 
@@ -111,6 +133,11 @@ def _on_change(sender, **kwargs) -> None:
 for _model in (Area, Responsibility, Authority):
     post_save.connect(_on_change, sender=_model, dispatch_uid=f"lookup-{_model.__name__}")
     post_delete.connect(_on_change, sender=_model, dispatch_uid=f"lookup-{_model.__name__}-d")
+
+
+def version() -> int:
+    """The territory version the in-memory copy belongs to."""
+    return _current().version
 
 
 def ancestors(area_id: int) -> list[int]:
@@ -146,27 +173,36 @@ def resolve(leistung_id: int, area_id: int) -> Responsibility | None:
     if row is None:
         return None
     state = _current()
-    obj = Responsibility(**dict(zip(_RESPONSIBILITY_FIELDS, row, strict=True)))
+    obj = Responsibility(**dict(zip(_RESPONSIBILITY_FIELDS, (*row[:4], *row[4]), strict=True)))
     obj.area = state.areas[obj.area_id]
     obj.authority = state.authority(obj.authority_id)
     return obj
 
 
-def areas_index() -> list[tuple[Area, str, str, frozenset[str]]]:
-    """(area, folded full name, folded display name, PLZ) of every inhabited area."""
+def areas_index() -> list[tuple[Area, tuple[str, ...]]]:
+    """(area, the texts it can be found by) of every inhabited area: its folded full name,
+    display name, the words of its name, and its PLZ."""
     state = _current()
     if state.areas_index is None:
         plz: dict[int, set[str]] = {}
         for area_id, code in PostalCode.objects.values_list("area_id", "plz"):
             plz.setdefault(area_id, set()).add(code)
         index = []
-        for area in Area.objects.exclude(gemeindefrei=True):
+        for area in state.areas.values():
+            if area.gemeindefrei:
+                continue
             full = " ".join(fold(area.name).replace(",", " ").replace("(", " ")
                             .replace(")", " ").split())
-            index.append((area, full, fold(area.display_name),
-                          frozenset(plz.get(area.pk, ()))))
+            texts = dict.fromkeys([full, fold(area.display_name), *full.split(),
+                                   *sorted(plz.get(area.pk, ()))])
+            index.append((area, tuple(texts)))
         state.areas_index = index
     return state.areas_index
+
+
+def warm_up() -> None:
+    """Load the in-memory copy before the first request needs it."""
+    areas_index()
 
 
 @dataclass(frozen=True)

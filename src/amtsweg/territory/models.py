@@ -178,3 +178,22 @@ class Responsibility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.leistung_id} @ {self.area_id} → {self.authority_id}"
+
+
+class DestinationSignature(models.Model):
+    """The platform's signed statement of what a destination serves (FIT-Connect shape).
+
+    Derived data: made again whenever the territory version changes, by the task worker in
+    the background or on first use.
+    """
+
+    authority = models.OneToOneField(
+        Authority, on_delete=models.CASCADE, related_name="destination_signature"
+    )
+    version = models.PositiveBigIntegerField()
+    kid = models.CharField(max_length=100)
+    token = models.TextField()
+    signed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.authority_id}@{self.version}"
