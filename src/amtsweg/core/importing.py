@@ -9,25 +9,33 @@ from tqdm import tqdm
 
 def upsert(
     model: type[models.Model],
-    key: str,
+    key: str | tuple[str, ...],
     rows: Iterable[dict[str, Any]],
     *,
     progress: Callable[[Iterable], Iterable] | None = None,
+    defaults: dict[str, Any] | None = None,
 ) -> tuple[int, int]:
-    """Create missing rows and update changed ones, matched on the unique field ``key``.
+    """Create missing rows and update changed ones, matched on ``key`` (one unique field or a
+    tuple of fields). ``defaults`` are set on created rows only.
 
     Returns (created, updated). Running it twice with the same rows changes nothing.
     """
-    existing = {getattr(obj, key): obj for obj in model.objects.all()}
+    fields_of_key = (key,) if isinstance(key, str) else key
+
+    def identity(values: Any) -> tuple:
+        get = values.get if isinstance(values, dict) else lambda f: _value(values, f)
+        return tuple(get(f) for f in fields_of_key)
+
+    existing = {identity(obj): obj for obj in model.objects.all()}
     to_create: list[models.Model] = []
     to_update: list[models.Model] = []
     fields: set[str] = set()
     for row in progress(rows) if progress else rows:
-        obj = existing.get(row[key])
+        obj = existing.get(identity(row))
         if obj is None:
-            to_create.append(model(**row))
+            to_create.append(model(**(defaults or {}), **row))
             continue
-        changed = [f for f, v in row.items() if f != key and _value(obj, f) != v]
+        changed = [f for f, v in row.items() if f not in fields_of_key and _value(obj, f) != v]
         if changed:
             for f in changed:
                 setattr(obj, f, row[f])

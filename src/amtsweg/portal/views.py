@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from amtsweg.catalog import search as catalog_search
-from amtsweg.catalog.models import Lebenslage, Leistung, OzgLeistung, Themenfeld
+from amtsweg.catalog.models import Lebenslage, Leistung, Themenfeld
 from amtsweg.territory import lookup
 from amtsweg.territory.models import Area, Responsibility
 
@@ -156,33 +157,29 @@ def lebenslagen(request: HttpRequest) -> HttpResponse:
                                                   "items": items})
 
 
-def _sections(ozg_qs) -> list[tuple[OzgLeistung, list[Leistung]]]:
-    ozg_qs = ozg_qs.prefetch_related(
+def _group_page(request: HttpRequest, group: Themenfeld | Lebenslage, parent: str,
+                parent_label: str) -> HttpResponse:
+    """The Leistungen of a Themenfeld or a Lebenslage, grouped by OZG-Leistung."""
+    ozg = group.ozg.prefetch_related(
         Prefetch("leistungen", queryset=Leistung.objects.order_by("leika_key"))
     ).order_by("name")
-    return [(o, list(o.leistungen.all())) for o in ozg_qs if o.leistungen.all()]
+    return render(request, "portal/group.html", {
+        "group": group,
+        "sections": [(o, list(o.leistungen.all())) for o in ozg if o.leistungen.all()],
+        "parent_url": reverse(parent), "parent_label": parent_label,
+    })
 
 
 @require_GET
 def themenfeld(request: HttpRequest, slug: str) -> HttpResponse:
-    group = get_object_or_404(Themenfeld, slug=slug)
-    from django.urls import reverse
-
-    return render(request, "portal/group.html", {
-        "group": group, "sections": _sections(group.ozg.all()),
-        "parent_url": reverse("portal:themen"), "parent_label": _("Topics"),
-    })
+    return _group_page(request, get_object_or_404(Themenfeld, slug=slug), "portal:themen",
+                       _("Topics"))
 
 
 @require_GET
 def lebenslage(request: HttpRequest, slug: str) -> HttpResponse:
-    group = get_object_or_404(Lebenslage, slug=slug)
-    from django.urls import reverse
-
-    return render(request, "portal/group.html", {
-        "group": group, "sections": _sections(group.ozg.all()),
-        "parent_url": reverse("portal:lebenslagen"), "parent_label": _("Life situations"),
-    })
+    return _group_page(request, get_object_or_404(Lebenslage, slug=slug),
+                       "portal:lebenslagen", _("Life situations"))
 
 
 LEGAL_PAGES = {

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from amtsweg.catalog.models import Leistung
+from amtsweg.core.importing import upsert
 from amtsweg.core.text import fold
 
 from . import lookup
@@ -96,7 +97,7 @@ def _authority_rows() -> list[dict]:
     for n, g in enumerate(gemeinden.order_by("ags")):
         town = "Stadt" if "stadt" in g.name.split(",", 1)[-1].lower() else "Gemeinde"
         domain = _domain(g.name)
-        base = {"area": g, "street": "Rathausplatz", "house_number": str(1 + n % 3),
+        base = {"area_id": g.pk, "street": "Rathausplatz", "house_number": str(1 + n % 3),
                 "zip": g.seat_plz, "city": g.display_name, "opening_hours": HOURS_RATHAUS,
                 **_urls(domain)}
         rows.append({**base, "kind": K.STANDESAMT,
@@ -126,7 +127,7 @@ def _authority_rows() -> list[dict]:
                          else f"kreis-{kreis.name}")
         for kind, title, mailbox in offices:
             rows.append({
-                "area": kreis, "kind": kind, "name": f"{title} {of}",
+                "area_id": kreis.pk, "kind": kind, "name": f"{title} {of}",
                 "short_name": f"{title.split()[0]} {kreis.display_name}",
                 "street": "Kreishausstraße" if kreis.kreis_type == "landkreis" else "Rathausplatz",
                 "house_number": "1", "zip": _seat_plz(seat_plz, seat), "city": seat,
@@ -139,7 +140,7 @@ def _authority_rows() -> list[dict]:
     for rb_code, (city, plz, street, no) in ELTERNGELD.items():
         domain = "havs-" + slugify(fold(city)) + ".example"
         rows.append({
-            "area": land, "kind": K.ELTERNGELDSTELLE,
+            "area_id": land.pk, "kind": K.ELTERNGELDSTELLE,
             "name": f"Hessisches Amt für Versorgung und Soziales {city} – Elterngeldstelle",
             "short_name": f"Elterngeldstelle {city}", "street": street, "house_number": no,
             "zip": plz, "city": city, "phone": f"+49 6000 {rb_code}-300",
@@ -148,7 +149,7 @@ def _authority_rows() -> list[dict]:
             "rb_code": rb_code, **_urls(domain),
         })
     rows.append({
-        "area": land, "kind": K.MINISTERIUM,
+        "area_id": land.pk, "kind": K.MINISTERIUM,
         "name": "Hessisches Ministerium des Innern, für Sicherheit und Heimatschutz – "
                 "Förderstelle Interkommunale Zusammenarbeit",
         "short_name": "HMdI – IKZ-Förderstelle", "street": "Friedrich-Ebert-Allee",
@@ -163,26 +164,10 @@ def _authority_rows() -> list[dict]:
 @transaction.atomic
 def load_demo_authorities() -> dict[str, int]:
     """Create or update the demo Behörden and their Zuständigkeiten (idempotent)."""
-    existing = {(a.area_id, a.kind, a.name): a for a in Authority.objects.all()}
     rows = _authority_rows()
-    created: list[Authority] = []
-    changed: list[Authority] = []
-    fields: set[str] = set()
-    for row in rows:
-        row = {k: v for k, v in row.items() if k != "rb_code"}
-        obj = existing.get((row["area"].pk, row["kind"], row["name"]))
-        if obj is None:
-            created.append(Authority(is_demo=True, **row))
-            continue
-        diff = [f for f, v in row.items() if f != "area" and getattr(obj, f) != v]
-        if diff:
-            for f in diff:
-                setattr(obj, f, row[f])
-            fields.update(diff)
-            changed.append(obj)
-    Authority.objects.bulk_create(created, batch_size=500)
-    if changed:
-        Authority.objects.bulk_update(changed, sorted(fields), batch_size=500)
+    upsert(Authority, ("area_id", "kind", "name"),
+           [{k: v for k, v in r.items() if k != "rb_code"} for r in rows],
+           defaults={"is_demo": True})
 
     leistungen = list(Leistung.objects.values_list("id", "leika_key"))
     by_kind = {
