@@ -68,6 +68,16 @@ def compile_messages() -> None:
             write_mo(fh, catalog)
 
 
+def _die_with_parent() -> None:
+    """In a child: get SIGTERM when `amtsweg run` itself dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def run(args: argparse.Namespace) -> None:
     """Prepare the database and serve the platform with granian and the task worker."""
     _setup_django()
@@ -89,19 +99,26 @@ def run(args: argparse.Namespace) -> None:
     sign_destinations.enqueue()  # the worker signs what the key or data change made stale
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "amtsweg.settings"}
+    # Children get their own session, so Ctrl+C reaches only this process, which then stops
+    # each child once with SIGTERM: granian drains its requests, the worker ends its task.
     children: list[subprocess.Popen] = []
     if not args.no_worker:
         children.append(subprocess.Popen(
             [sys.executable, "-m", "amtsweg.cli", "db_worker", "--queue-name", "default"],
-            env=env))
+            env=env, start_new_session=True, preexec_fn=_die_with_parent))
     children.append(subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", args.host,
          "--port", str(args.port), "--workers", str(args.workers),
          "--blocking-threads", str(args.threads), "amtsweg.wsgi:application"],
-        env=env))
+        env=env, start_new_session=True, preexec_fn=_die_with_parent))
     print(f"Amtsweg runs at http://{args.host}:{args.port}/ (Ctrl+C stops it)")
 
+    stopping = []
+
     def stop(*_: object) -> None:
+        if stopping:
+            return
+        stopping.append(True)
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -118,7 +135,7 @@ def run(args: argparse.Namespace) -> None:
         stop()
         for child in children:
             try:
-                child.wait(timeout=10)
+                child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
     failed = [c.returncode for c in children if c.returncode and c.returncode > 0]

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from amtsweg.core import signing
 from amtsweg.territory import lookup
-from amtsweg.territory.models import Area, Authority, DestinationSignature, Responsibility
+from amtsweg.territory.models import Authority, DestinationSignature, Responsibility
 
 RS_URN = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
 LEIKA_URN = "urn:de:fim:leika:leistung:"
@@ -39,23 +39,11 @@ def services(authority: Authority) -> list[dict]:
     for area_id, key in Responsibility.objects.filter(authority=authority).values_list(
             "area_id", "leistung__leika_key").order_by("leistung__leika_key"):
         by_area.setdefault(area_id, []).append(key)
-    if not by_area:
-        return []
-    children: dict[int, list[Area]] = {}
-    areas = {a.pk: a for a in Area.objects.all()}
-    for a in areas.values():
-        if a.parent_id:
-            children.setdefault(a.parent_id, []).append(a)
-    result = []
-    for area_id, keys in sorted(by_area.items()):
-        covered, stack = [], [areas[area_id]]
-        while stack:
-            area = stack.pop()
-            covered.append(area.ars)
-            stack.extend(children.get(area.pk, ()))
-        result.append({"gebietIDs": [RS_URN + ars for ars in sorted(covered)],
-                       "leistungIDs": [LEIKA_URN + key for key in keys]})
-    return result
+    return [
+        {"gebietIDs": sorted(RS_URN + a.ars for a in lookup.covered_areas(area_id)),
+         "leistungIDs": [LEIKA_URN + key for key in keys]}
+        for area_id, keys in sorted(by_area.items())
+    ]
 
 
 def sign_destination(authority: Authority, version: int) -> str:

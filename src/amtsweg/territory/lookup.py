@@ -56,6 +56,10 @@ class _State:
         self.authorities: dict[int, Authority] = {}
         self.responsibilities: dict[int, dict[int, tuple]] = {}
         self.areas_index: list[tuple[Area, tuple[str, ...]]] | None = None
+        self.children: dict[int, list[int]] = {}
+        for pk, parent in self.parents.items():
+            if parent is not None:
+                self.children.setdefault(parent, []).append(pk)
         if eager:
             # the whole map (about 50,000 rows, a few MB): no lookup ever waits for a query
             for a in Authority.objects.all():
@@ -158,6 +162,17 @@ def _row(leistung_id: int, area_id: int) -> tuple | None:
         if row is not None:
             return row
     return None
+
+
+def covered_areas(area_id: int) -> list[Area]:
+    """The area and every area below it (a Kreis and its Gemeinden, …)."""
+    state = _current()
+    found, stack = [], [area_id]
+    while stack:
+        current = stack.pop()
+        found.append(state.areas[current])
+        stack.extend(state.children.get(current, ()))
+    return found
 
 
 def resolve_id(leistung_id: int, area_id: int) -> int | None:
