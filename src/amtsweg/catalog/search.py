@@ -80,6 +80,11 @@ class SearchIndex:
         }
         self.vocab = sorted(self.postings)
         self.joined = "\n" + "\n".join(self.vocab) + "\n"
+        self.by_length: dict[int, list[str]] = defaultdict(list)
+        self.by_initial: dict[str, list[str]] = defaultdict(list)
+        for t in self.vocab:
+            self.by_length[len(t)].append(t)
+            self.by_initial[t[0]].append(t)
         n = max(len(self.docs), 1)
         idf = {t: 1.0 + math.log(n / (1 + len(p[0]))) for t, p in self.postings.items()}
         max_idf = max(idf.values(), default=1.0)
@@ -89,7 +94,6 @@ class SearchIndex:
         self.synonyms = _load_synonyms()
         self.leistungen: dict = {}
         self._expand = lru_cache(maxsize=8192)(self._expand_token)
-        self._heads = lru_cache(maxsize=64)(lambda width: [t[:width] for t in self.vocab])
 
     # -- query side ---------------------------------------------------------------------
 
@@ -114,20 +118,25 @@ class SearchIndex:
                 found.setdefault(t, INFIX + 0.1 * len(token) / len(t))
                 pos = self.joined.find(token, end)
         if len(token) >= 4:
+            # OSA distance ≤ k needs lengths within k: only those words are compared
             max_typos = 1 if len(token) < 8 else 2
+            candidates = [t for n in range(len(token) - max_typos, len(token) + max_typos + 1)
+                          for t in self.by_length.get(n, ())]
             for t, dist, _ in process.extract(
-                token, self.vocab, scorer=OSA.distance, score_cutoff=max_typos, limit=None
+                token, candidates, scorer=OSA.distance, score_cutoff=max_typos, limit=None
             ):
                 if dist:
                     found.setdefault(t, TYPO - 0.1 * dist)
             if len(token) >= 6:
-                # a typo in a word that is still being typed: "Geburtsurkn" → "geburtsurkunde"
-                heads = self._heads(len(token))
+                # a typo in a word that is still being typed: "Geburtsurkn" → "geburtsurkunde";
+                # people rarely mistype the first letter
+                words = self.by_initial.get(token[0], [])
+                heads = [t[:len(token)] for t in words]
                 for _, dist, i in process.extract(
                     token, heads, scorer=OSA.distance, score_cutoff=1, limit=None
                 ):
                     if dist:
-                        found.setdefault(self.vocab[i], TYPO - 0.15)
+                        found.setdefault(words[i], TYPO - 0.15)
         return found
 
     def _terms(self, query: str) -> list[dict[str, tuple[float, bool]]]:
