@@ -238,3 +238,17 @@ def test_signatures_are_stored_and_renewed_when_the_territory_changes(client):
                   "066310003003", GEBURTSURKUNDE)
     assert sign_stale_destinations() > 0
     assert sign_stale_destinations() == 0
+
+
+@pytest.mark.parametrize("params", [
+    {"leikaKey": "99027002012000", "ags": "0663100\x00"},
+    {"leikaKey": "9902700201200\x00", "ags": "06631009"},
+])
+def test_nul_in_parameters_is_a_bad_request(client, params):
+    assert client.get(ROUTES, params).status_code == 400
+
+
+def test_nul_in_area_search(client):
+    response = client.get(AREAS, {"areaSearchexpression": "Fu\x00lda"})
+    assert response.status_code in (200, 400)
+    assert response["Content-Type"].startswith("application/")

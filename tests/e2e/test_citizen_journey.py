@@ -116,3 +116,22 @@ def test_small_screen_and_keyboard(live_server, browser, axe_source, data):
     assert width <= 360, f"page scrolls sideways on a phone ({width}px)"
     assert_accessible(page, axe_source, "home on a phone")
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["de-DE", "en-GB"])
+def test_every_citizen_page_is_accessible(live_server, browser, axe_source, data, lang):
+    from amtsweg.catalog.models import Lebenslage, Themenfeld
+
+    pages = [
+        "/", "/themen/", Themenfeld.objects.get(name="Familie & Kind").get_absolute_url(),
+        "/lebenslagen/", Lebenslage.objects.get(name="Geburt").get_absolute_url(),
+        "/zustaendigkeit/", "/zustaendigkeit/?q=Wohngeld", "/zustaendigkeit/?q=",
+        "/suche/?q=xyzzyq", "/leistungen/99012008001000/?ort=36037",
+        "/impressum/", "/datenschutz/", "/barrierefreiheit/", "/gibt-es-nicht/",
+    ]
+    context = browser.new_context(locale=lang, extra_http_headers={"Accept-Language": lang})
+    page = context.new_page()
+    for url in pages:
+        page.goto(live_server.url + url)
+        assert_accessible(page, axe_source, f"{url} ({lang})")
+    context.close()

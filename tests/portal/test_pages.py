@@ -158,3 +158,18 @@ def test_no_demo_login_without_demo_data(settings):
     settings.DEMO_DATA = False
     with pytest.raises(CommandError):
         call_command("create_demo_admin")
+
+
+@pytest.mark.parametrize("url", [
+    "/suche/?q=%00Pass", "/suche/vorschlaege/?q=Pa%00ss", "/zustaendigkeit/?q=%00",
+    "/leistungen/99027002012000/?ort=%00", "/leistungen/99027002012000/?ort=36%0037",
+    "/leistungen/99027002012000/?gemeinde=%00", "/leistungen/99027002012000/?gemeinde=0663100%00",
+    "/leistungen/99027002012000/?ort=" + "x" * 5000,
+])
+def test_control_characters_and_long_input_are_harmless(client, url):
+    assert client.get(url).status_code == 200
+
+
+def test_malformed_leistung_urls_are_not_found(client):
+    for key in ["123", "99027002012000x", "9902700201200%00"]:
+        assert client.get(f"/leistungen/{key}/").status_code == 404

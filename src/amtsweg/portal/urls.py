@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -7,7 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("suche/", views.search, name="search"),
     path("suche/vorschlaege/", views.suggest, name="suggest"),
-    path("leistungen/<str:leika_key>/", views.leistung_detail, name="leistung"),
+    re_path(r"^leistungen/(?P<leika_key>99[0-9]{12})/$", views.leistung_detail, name="leistung"),
     path("themen/", views.themen, name="themen"),
     path("themen/<slug:slug>/", views.themenfeld, name="themenfeld"),
     path("lebenslagen/", views.lebenslagen, name="lebenslagen"),

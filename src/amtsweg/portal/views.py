@@ -22,6 +22,7 @@ POPULAR = ["99027002012000", "99101004012000", "99041006017000", "99036009072003
 TYP_LABELS = dict(Leistung.Typ.choices)
 LEGAL_RE = re.compile(r"([^,\[]+?)\s*\[(https?://[^\]\s]+)\]|([^,]+)")
 MAX_QUERY = 200
+AGS_RE = re.compile(r"^[0-9]{8}$")
 
 
 @require_GET
@@ -38,7 +39,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _query(request: HttpRequest, name: str = "q") -> str:
-    return " ".join(request.GET.get(name, "").split())[:MAX_QUERY]
+    """What the person typed, with control characters dropped and spaces collapsed."""
+    text = "".join(ch for ch in request.GET.get(name, "") if ch.isprintable())
+    return " ".join(text.split())[:MAX_QUERY]
 
 
 @require_GET
@@ -82,8 +85,8 @@ def find_responsible(request: HttpRequest, leistung: Leistung) -> FinderResult:
     result = FinderResult(query=_query(request, "ort")[:100])
     ags = request.GET.get("gemeinde", "")
     if ags:
-        area = Area.objects.filter(ags=ags, kind=Area.Kind.GEMEINDE).first()
-        if area is None:
+        area = lookup.area_for_code(ags=ags) if AGS_RE.match(ags) else None
+        if area is None or area.kind != Area.Kind.GEMEINDE:
             result.error = _("Please choose your Gemeinde from the list.")
             return result
         result.area = area
