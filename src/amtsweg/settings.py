@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "amtsweg.core",
     "amtsweg.territory",
     "amtsweg.catalog",

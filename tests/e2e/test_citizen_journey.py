@@ -135,3 +135,14 @@ def test_every_citizen_page_is_accessible(live_server, browser, axe_source, data
         page.goto(live_server.url + url)
         assert_accessible(page, axe_source, f"{url} ({lang})")
     context.close()
+
+
+def test_api_docs_render_offline_under_the_csp(live_server, browser, data):
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.url + "/api/routing/v1/docs")
+    page.get_by_text("/api/routing/v1/routes", exact=True).first.wait_for(timeout=10000)
+    assert not problems, problems
+    context.close()
