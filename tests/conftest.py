@@ -5,6 +5,12 @@ from django.core.management import call_command
 def pytest_configure(config):
     from django.conf import settings
 
+    # Side effects (e-mails, signing) run at once in tests instead of in a worker process.
+    from django.core.signals import setting_changed
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default"]}}
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -145,7 +145,7 @@ def test_admin_shows_imported_data_read_only(client):
     from django.core.management import call_command
 
     call_command("create_demo_admin")
-    assert client.login(username="landesadmin", password="Amtsweg-Demo-2026")
+    assert client.login(email="landesadmin@demo.example", password="Amtsweg-Demo-2026")
     page = html(client.get("/admin/territory/area/", {"q": "Fulda"}))
     assert "Fulda" in page
     assert client.get("/admin/territory/area/add/").status_code == 403

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-USERNAME = "landesadmin"
+USERNAME = "landesadmin@demo.example"
 PASSWORD = "Amtsweg-Demo-2026"  # noqa: S105 - documented demo login, demo installations only
 
 
@@ -15,9 +15,9 @@ class Command(BaseCommand):
         if not settings.DEMO_DATA:
             raise CommandError("DEMO_DATA is off: no demo logins on this installation.")
         user_model = get_user_model()
-        if user_model.objects.filter(username=USERNAME).exists():
+        if user_model.objects.filter(email=USERNAME).exists():
             self.stdout.write(f"Demo login {USERNAME} exists.")
             return
-        user_model.objects.create_superuser(USERNAME, "landesadmin@demo.example", PASSWORD,
-                                            first_name="Demo", last_name="Landesadmin")
+        user_model.objects.create_superuser(USERNAME, PASSWORD, first_name="Demo",
+                                            last_name="Landesadmin")
         self.stdout.write(f"Demo login: {USERNAME} / {PASSWORD} (at /admin/)")

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "amtsweg.accounts"
+    label = "accounts"
+    verbose_name = _("Servicekonto")
+
+    def ready(self) -> None:
+        from . import actions  # noqa: F401 - connects the login signal

@@ -1,0 +1,65 @@
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+INPUT = {"class": "kern-form-input__input"}
+
+
+class RegistrationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254,
+                             widget=forms.EmailInput(attrs={**INPUT, "autocomplete": "email"}))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False,
+                                 widget=forms.TextInput(attrs={**INPUT,
+                                                               "autocomplete": "given-name"}))
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False,
+                                widget=forms.TextInput(attrs={**INPUT,
+                                                              "autocomplete": "family-name"}))
+    password1 = forms.CharField(
+        label=_("Password"), strip=False,
+        help_text=_("At least 12 characters. A sentence you can remember is a good password."),
+        widget=forms.PasswordInput(attrs={**INPUT, "autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_("Repeat the password"), strip=False,
+        widget=forms.PasswordInput(attrs={**INPUT, "autocomplete": "new-password"}))
+    privacy = forms.BooleanField(
+        label=_("I have read the privacy notice and agree that my data is processed for the "
+                "Servicekonto."),
+        widget=forms.CheckboxInput(attrs={"class": "kern-form-check__checkbox"}))
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords are not the same."))
+        if p1:
+            try:
+                password_validation.validate_password(p1)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254,
+                             widget=forms.EmailInput(attrs={**INPUT, "autocomplete": "username"}))
+    password = forms.CharField(label=_("Password"), strip=False, max_length=256,
+                               widget=forms.PasswordInput(attrs={
+                                   **INPUT, "autocomplete": "current-password"}))
+
+
+class ResendForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254,
+                             widget=forms.EmailInput(attrs={**INPUT, "autocomplete": "email"}))
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, with the mail going through the task queue like every mail."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email,
+                  to_email, html_email_template_name=None) -> None:
+        from amtsweg.core.mail import queue_email
+
+        queue_email(to_email, render_to_string(subject_template_name, context),
+                    render_to_string(email_template_name, context))

@@ -1,0 +1,78 @@
+"""Servicekonto: person accounts that log in with their e-mail address."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+
+class TrustLevel(models.TextChoices):
+    """Vertrauensniveau of a login (eIDAS/TR-03107): what the session may open."""
+
+    BASIS = "basis", _("basic")
+    SUBSTANZIELL = "substanziell", _("substantial")
+    HOCH = "hoch", _("high")
+
+    @classmethod
+    def rank(cls, level: str) -> int:
+        return [cls.BASIS, cls.SUBSTANZIELL, cls.HOCH].index(level)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.update(is_staff=True, is_superuser=True, email_verified_at=timezone.now())
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("e-mail address"), unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email_verified_at = models.DateTimeField(_("e-mail confirmed"), null=True, blank=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    session_version = models.PositiveIntegerField(
+        default=0, help_text=_("Raised by 'log out everywhere': ends every session."))
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    def get_session_auth_hash(self) -> str:
+        """Sessions carry this hash; changing the password or the session version ends them."""
+        return salted_hmac(
+            "amtsweg.accounts.session", f"{self.password}:{self.session_version}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("registrieren/", views.register, name="register"),
+    path("registrieren/gesendet/", views.register_done, name="register_done"),
+    path("bestaetigen/<str:token>/", views.verify, name="verify"),
+    path("bestaetigen-erneut/", views.resend, name="resend"),
+    path("anmelden/", views.login_view, name="login"),
+    path("abmelden/", views.logout_view, name="logout"),
+    path("ueberall-abmelden/", views.logout_everywhere, name="logout_everywhere"),
+    path("passwort-vergessen/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("passwort-vergessen/gesendet/", views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("passwort-neu/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+]

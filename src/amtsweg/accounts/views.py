@@ -1,0 +1,135 @@
+"""Servicekonto pages: register, confirm e-mail, log in and out, password reset."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import actions
+from .forms import LoginForm, PasswordResetForm, RegistrationForm, ResendForm
+from .models import User
+
+
+def safe_next(request: HttpRequest, default: str = "") -> str:
+    """The `next` target if it stays on this site, else the account page."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default or reverse("accounts:home")
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        actions.register(request, email=d["email"], password=d["password1"],
+                         first_name=d["first_name"], last_name=d["last_name"])
+        return redirect("accounts:register_done")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+def register_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/message.html", {
+        "heading": _("Please check your mailbox"),
+        "text": _("We sent a link to the e-mail address you entered. Open it to confirm the "
+                  "address; then you can log in. The link is valid for 3 days."),
+    })
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    user = actions.confirm_email(token)
+    if user is None:
+        return render(request, "accounts/message.html", {
+            "heading": _("This link does not work"),
+            "text": _("The link is broken or older than 3 days. Ask for a new one below."),
+            "resend": True,
+        }, status=400)
+    messages.success(request, _("Your e-mail address is confirmed. You can log in now."))
+    return redirect("accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def resend(request: HttpRequest) -> HttpResponse:
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(email=form.cleaned_data["email"].lower()).first()
+        if user is not None and not user.email_verified:
+            actions.send_verification(request, user)
+        return redirect("accounts:register_done")
+    return render(request, "accounts/resend.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.password_login(request, email=form.cleaned_data["email"],
+                                   password=form.cleaned_data["password"])
+        except actions.LoginRefused as refused:
+            error = str(refused)
+        else:
+            return redirect(safe_next(request))
+    return render(request, "accounts/login.html", {
+        "form": form, "error": error, "next": safe_next(request, default="")
+        if (request.GET.get("next") or request.POST.get("next")) else "",
+    }, status=400 if error else 200)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    actions.end_session(request)
+    messages.info(request, _("You are logged out."))
+    return redirect("portal:home")
+
+
+@require_POST
+@login_required
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    actions.end_all_sessions(request, request.user)
+    messages.info(request, _("You are logged out on all devices."))
+    return redirect("portal:home")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home.html", {
+        "trust_level": request.session.get("trust_level", "basis"),
+    })
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    form_class = PasswordResetForm
+    email_template_name = "accounts/mail/password_reset.txt"
+    subject_template_name = "accounts/mail/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+    extra_context = {"heading": gettext_lazy("Forgot your password?")}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/message.html"
+    extra_context = {
+        "heading": gettext_lazy("Please check your mailbox"),
+        "text": gettext_lazy("If an account exists for this address, we sent a link to set "
+                             "a new password. It is valid for 1 hour."),
+    }
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:login")
+    post_reset_login = False
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your new password is set. You can log in now."))
+        return super().form_valid(form)

@@ -1,0 +1,74 @@
+"""A new person creates a Servicekonto in Chromium; axe-core checks every page state."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from tests.e2e.test_citizen_journey import assert_accessible
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_register_confirm_login_logout(live_server, browser, axe_source):
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    mail.outbox.clear()
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Anmelden").click()
+    assert_accessible(page, axe_source, "login")
+    page.get_by_role("link", name="Servicekonto anlegen").click()
+    assert_accessible(page, axe_source, "registration")
+
+    # a mistake first: the form says what is wrong, and keeps what was typed
+    page.get_by_label("E-Mail-Adresse").fill("erika@example.org")
+    page.get_by_label("Passwort", exact=True).fill("kurz")
+    page.get_by_label("Passwort wiederholen").fill("kurz")
+    page.get_by_role("button", name="Konto anlegen").click()
+    assert page.locator("#id_password1").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("E-Mail-Adresse").input_value() == "erika@example.org"
+    assert_accessible(page, axe_source, "registration with errors")
+
+    password = "Ein langer Satz als Passwort 7"
+    page.get_by_label("Vorname").fill("Erika")
+    page.get_by_label("Passwort", exact=True).fill(password)
+    page.get_by_label("Passwort wiederholen").fill(password)
+    page.locator("#id_privacy").check()
+    page.get_by_role("button", name="Konto anlegen").click()
+    page.wait_for_url("**/konto/registrieren/gesendet/")
+    assert_accessible(page, axe_source, "check your mailbox")
+
+    link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    page.wait_for_url("**/konto/anmelden/")
+    assert_accessible(page, axe_source, "login after confirmation")
+
+    page.get_by_label("E-Mail-Adresse").fill("erika@example.org")
+    page.get_by_label("Passwort").fill("falsches Passwort!!")
+    page.get_by_role("button", name="Anmelden").click()
+    assert page.get_by_role("alert").first.is_visible()
+    assert_accessible(page, axe_source, "login error")
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/konto/")
+    assert "erika@example.org" in page.locator("main").inner_text()
+    assert_accessible(page, axe_source, "account")
+
+    page.get_by_role("button", name="Abmelden", exact=True).click()
+    page.wait_for_url(live_server.url + "/")
+    assert page.get_by_role("link", name="Anmelden").is_visible()
+    assert not problems, problems
+    context.close()
+
+
+def test_password_reset_pages_are_accessible(live_server, browser, axe_source):
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    for url in ["/konto/passwort-vergessen/", "/konto/bestaetigen-erneut/",
+                "/konto/passwort-neu/x/y/", "/konto/bestaetigen/kaputt/"]:
+        page.goto(live_server.url + url)
+        assert_accessible(page, axe_source, url)
+    context.close()
