@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import include, path
 from django.utils.translation import gettext as _
 
+from amtsweg.accounts.views import admin_login
 from amtsweg.api.problems import Problem, problem_response
 from amtsweg.api.views import api, jwks_view, routing_api
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/routing/v1/", routing_api.urls),
     path(".well-known/jwks.json", jwks_view, name="jwks"),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]
 

@@ -72,3 +72,43 @@ def test_password_reset_pages_are_accessible(live_server, browser, axe_source):
         page.goto(live_server.url + url)
         assert_accessible(page, axe_source, url)
     context.close()
+
+
+def test_two_factor_setup_and_login(live_server, browser, axe_source):
+    import time
+
+    import pyotp
+
+    from amtsweg.accounts.models import User
+
+    password = "Ein langer Satz als Passwort 7"
+    User.objects.create_user("zwei@example.org", password, email_verified_at="2026-01-01T00:00Z")
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+
+    def log_in():
+        page.goto(live_server.url + "/konto/anmelden/")
+        page.get_by_label("E-Mail-Adresse").fill("zwei@example.org")
+        page.get_by_label("Passwort").fill(password)
+        page.get_by_role("button", name="Anmelden").click()
+
+    log_in()
+    page.get_by_role("link", name="Anmeldung mit zwei Faktoren einrichten").click()
+    assert page.locator(".aw-qr svg").is_visible()
+    assert_accessible(page, axe_source, "2FA setup")
+    secret = page.locator(".aw-qr code").inner_text().replace(" ", "")
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Aktivieren").click()
+    assert page.locator(".aw-codes li").count() == 10
+    assert_accessible(page, axe_source, "recovery codes")
+    page.goto(live_server.url + "/konto/")
+    page.get_by_role("button", name="Abmelden", exact=True).click()
+
+    log_in()
+    page.wait_for_url("**/konto/anmelden/zweiter-faktor/")
+    assert_accessible(page, axe_source, "second factor")
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Bestätigen").click()
+    page.wait_for_url("**/konto/")
+    assert_accessible(page, axe_source, "account with 2FA")
+    context.close()

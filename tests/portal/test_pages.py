@@ -146,6 +146,9 @@ def test_admin_shows_imported_data_read_only(client):
 
     call_command("create_demo_admin")
     assert client.login(email="landesadmin@demo.example", password="Amtsweg-Demo-2026")
+    session = client.session
+    session["mfa"] = True  # two factors are tested in tests/accounts/test_twofactor.py
+    session.save()
     page = html(client.get("/admin/territory/area/", {"q": "Fulda"}))
     assert "Fulda" in page
     assert client.get("/admin/territory/area/add/").status_code == 403

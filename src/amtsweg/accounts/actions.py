@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from amtsweg.core.mail import send_after_commit
 
-from . import throttle
+from . import throttle, twofactor
 from .models import TrustLevel, User
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,14 @@ VERIFY_MAX_AGE = 3 * 24 * 3600
 
 class LoginRefused(Exception):
     pass
+
+
+class SecondFactorNeeded(Exception):
+    """The password was right; the person must now enter a code from their app."""
+
+
+PENDING_SECONDS = 300
+SECOND_FACTOR_ATTEMPTS = 5
 
 
 def _absolute(request: HttpRequest | None, path: str) -> str:
@@ -91,9 +99,61 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> User:
         raise LoginRefused(_("Please confirm your e-mail address first: we sent you a link. "
                              "You can ask for a new one below."))
     throttle.reset(email)
+    if twofactor.has_device(user):
+        request.session.cycle_key()
+        request.session["2fa_user"] = user.pk
+        request.session["2fa_at"] = int(timezone.now().timestamp())
+        request.session["2fa_tries"] = 0
+        raise SecondFactorNeeded()
     login(request, user)  # rotates the session key; the signal below starts the clocks
-    log.info("login user=%s level=basis", user.pk)
+    log.info("login user=%s level=basis factors=1", user.pk)
     return user
+
+
+def pending_second_factor(request: HttpRequest) -> User | None:
+    """The account whose password was just right, if the code is still awaited."""
+    pk, at = request.session.get("2fa_user"), request.session.get("2fa_at", 0)
+    if pk is None or timezone.now().timestamp() - at > PENDING_SECONDS:
+        return None
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+def second_factor_login(request: HttpRequest, code: str) -> User:
+    """Finish the login with a TOTP or recovery code; too many wrong codes start it over."""
+    user = pending_second_factor(request)
+    if user is None:
+        raise LoginRefused(_("Please log in again: the time for the code has run out."))
+    request.session["2fa_tries"] = request.session.get("2fa_tries", 0) + 1
+    if request.session["2fa_tries"] > SECOND_FACTOR_ATTEMPTS:
+        for key in ("2fa_user", "2fa_at", "2fa_tries"):
+            request.session.pop(key, None)
+        raise LoginRefused(_("Too many wrong codes. Please log in again."))
+    if not twofactor.verify(user, code):
+        raise LoginRefused(_("The code is not right or was already used. Enter the current "
+                             "code from your app or one of your recovery codes."))
+    for key in ("2fa_user", "2fa_at", "2fa_tries"):
+        request.session.pop(key, None)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session["mfa"] = True
+    log.info("login user=%s level=basis factors=2", user.pk)
+    return user
+
+
+def enable_second_factor(request: HttpRequest, user: User, secret: str,
+                         code: str) -> list[str] | None:
+    """Save the authenticator app; the current session counts as two-factor from now on."""
+    codes = twofactor.confirm_device(user, secret, code)
+    if codes is not None:
+        request.session["mfa"] = True
+    return codes
+
+
+def disable_second_factor(request: HttpRequest, user: User, code: str) -> bool:
+    if user.is_staff or not twofactor.verify(user, code):
+        return False
+    twofactor.remove_device(user)
+    request.session["mfa"] = False
+    return True
 
 
 def start_session(request: HttpRequest, level: str) -> None:

@@ -49,6 +49,14 @@ class LoginForm(forms.Form):
                                    **INPUT, "autocomplete": "current-password"}))
 
 
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"), max_length=20,
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={**INPUT, "autocomplete": "one-time-code",
+                                      "inputmode": "numeric"}))
+
+
 class ResendForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254,
                              widget=forms.EmailInput(attrs={**INPUT, "autocomplete": "email"}))

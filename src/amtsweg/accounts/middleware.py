@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,3 +40,19 @@ class SessionTimeoutMiddleware:
                 session["seen_at"] = now
         return self.get_response(request)
 
+
+
+class StaffTwoFactorMiddleware:
+    """Staff and admins must use two factors: until then, only the 2FA pages open."""
+
+    ALLOWED = ("/konto/2fa/", "/konto/abmelden/", "/konto/anmelden/", "/static/", "/i18n/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (user.is_authenticated and user.is_staff and not request.session.get("mfa")
+                and not request.path.startswith(self.ALLOWED)):
+            return redirect("accounts:totp_setup")
+        return self.get_response(request)

@@ -6,13 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import actions
-from .forms import LoginForm, PasswordResetForm, RegistrationForm, ResendForm
+from . import actions, twofactor
+from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
 from .models import User
 
 
@@ -75,6 +76,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         try:
             actions.password_login(request, email=form.cleaned_data["email"],
                                    password=form.cleaned_data["password"])
+        except actions.SecondFactorNeeded:
+            request.session["2fa_next"] = safe_next(request)
+            return redirect("accounts:second_factor")
         except actions.LoginRefused as refused:
             error = str(refused)
         else:
@@ -104,6 +108,8 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {
         "trust_level": request.session.get("trust_level", "basis"),
+        "has_2fa": twofactor.has_device(request.user),
+        "code_form": CodeForm(),
     })
 
 
@@ -133,3 +139,82 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         messages.success(self.request, _("Your new password is set. You can log in now."))
         return super().form_valid(form)
+
+
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    if actions.pending_second_factor(request) is None:
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        target = request.session.get("2fa_next") or reverse("accounts:home")
+        try:
+            actions.second_factor_login(request, form.cleaned_data["code"])
+        except actions.LoginRefused as refused:
+            error = str(refused)
+            if actions.pending_second_factor(request) is None:
+                messages.error(request, error)
+                return redirect("accounts:login")
+        else:
+            return redirect(target)
+    return render(request, "accounts/second_factor.html", {"form": form, "error": error},
+                  status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def totp_setup(request: HttpRequest) -> HttpResponse:
+    """Set up the authenticator app; staff without one are sent here after login."""
+    user = request.user
+    if twofactor.has_device(user) and not request.session.get("mfa"):
+        return _confirm_existing_device(request)
+    if request.method == "GET" or "totp_secret" not in request.session:
+        request.session["totp_secret"] = twofactor.new_secret()
+    secret = request.session["totp_secret"]
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        codes = actions.enable_second_factor(request, user, secret, form.cleaned_data["code"])
+        if codes is not None:
+            del request.session["totp_secret"]
+            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+        error = _("The code is not right. Enter the code your app shows now.")
+    uri = twofactor.provisioning_uri(user, secret)
+    return render(request, "accounts/totp_setup.html", {
+        "form": form, "error": error, "qr": mark_safe(twofactor.qr_svg(uri)),  # noqa: S308
+        "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        "replacing": twofactor.has_device(user),
+        "mandatory": user.is_staff,
+    }, status=400 if error else 200)
+
+
+def _confirm_existing_device(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        if twofactor.verify(request.user, form.cleaned_data["code"]):
+            request.session["mfa"] = True
+            return redirect(safe_next(request))
+        error = _("The code is not right or was already used.")
+    return render(request, "accounts/second_factor.html", {"form": form, "error": error},
+                  status=400 if error else 200)
+
+
+@login_required
+@require_POST
+def totp_disable(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST)
+    if form.is_valid() and actions.disable_second_factor(request, request.user,
+                                                         form.cleaned_data["code"]):
+        messages.success(request, _("Two-factor login is switched off."))
+    else:
+        messages.error(request, _("Two-factor login stays on: the code was not right, or "
+                                  "your account must use it."))
+    return redirect("accounts:home")
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin uses the Servicekonto login (with its throttling and two factors)."""
+    target = safe_next(request, default="/admin/")
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
