@@ -30,7 +30,7 @@ setup: assets
 setup-dev: $(BIN)/.installed-dev assets
 
 run: setup
-	$(BIN)/amtsweg run
+	TEST_EID_ENABLED=$${TEST_EID_ENABLED:-true} $(BIN)/amtsweg run
 
 test: setup-dev
 	scripts/test.sh

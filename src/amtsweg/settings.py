@@ -201,6 +201,9 @@ SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", VAR_DIR / "signing_ke
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "600"))
 API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))
 
+# The test eID provider (fake identities for demos); never on in production.
+TEST_EID_ENABLED = env_bool("TEST_EID_ENABLED")
+
 # Demo data (Behörden with invented addresses) is loaded by `amtsweg run` unless switched off.
 DEMO_DATA = env_bool("DEMO_DATA", True)
 

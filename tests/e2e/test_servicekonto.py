@@ -112,3 +112,31 @@ def test_two_factor_setup_and_login(live_server, browser, axe_source):
     page.wait_for_url("**/konto/")
     assert_accessible(page, axe_source, "account with 2FA")
     context.close()
+
+
+def test_step_up_with_test_eid_and_see_confirmed_data(live_server, browser, axe_source,
+                                                      settings):
+    from amtsweg.accounts.models import User
+
+    settings.TEST_EID_ENABLED = True
+    password = "Ein langer Satz als Passwort 7"
+    User.objects.create_user("eid@example.org", password, email_verified_at="2026-01-01T00:00Z")
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    page.goto(live_server.url + "/konto/anmelden/?next=/konto/profil/")
+    page.get_by_label("E-Mail-Adresse").fill("eid@example.org")
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/konto/profil/")
+    assert_accessible(page, axe_source, "profile")
+    page.goto(live_server.url + "/konto/vertrauensniveau/?level=substanziell&next=/konto/profil/")
+    assert_accessible(page, axe_source, "step-up choice")
+    page.get_by_role("button", name="Test-eID (Demo)").click()
+    page.wait_for_url("**/konto/eid/test/**")
+    assert_accessible(page, axe_source, "test eID")
+    page.locator("form.aw-form button[type=submit]").click()
+    page.wait_for_url("**/konto/profil/")
+    assert page.locator("#p-family_name").input_value() == "Mustermann"
+    assert page.locator("#p-family_name").get_attribute("readonly") is not None
+    assert_accessible(page, axe_source, "profile with confirmed data")
+    context.close()

@@ -9,3 +9,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import actions  # noqa: F401 - connects the login signal
+        from .identity import testeid  # noqa: F401 - registers the provider

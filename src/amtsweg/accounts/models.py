@@ -104,3 +104,51 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code {self.pk} of {self.user_id}"
+
+
+class Identity(models.Model):
+    """An identity confirmed by a provider (eID, BundID) and linked to the account."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    provider = models.CharField(max_length=50)
+    subject = models.CharField(max_length=255, help_text=_("The provider's pseudonym"))
+    level = models.CharField(max_length=20, choices=TrustLevel.choices)
+    linked_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "subject"],
+                                               name="unique_identity")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"
+
+
+class ProfileAttribute(models.Model):
+    """One profile value, encrypted at rest, with where it came from and how sure that is."""
+
+    class Source(models.TextChoices):
+        TYPED = "typed", _("entered by you")
+        EID = "eid", _("confirmed by eID")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="attributes")
+    name = models.CharField(max_length=50)
+    value_encrypted = models.TextField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    provider = models.CharField(max_length=50, blank=True)
+    level = models.CharField(max_length=20, choices=TrustLevel.choices,
+                             default=TrustLevel.BASIS)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"],
+                                               name="unique_profile_attribute")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}.{self.name}"
+
+    @property
+    def value(self) -> str:
+        from amtsweg.core import crypto
+
+        return crypto.decrypt(self.value_encrypted, f"profile:{self.user_id}:{self.name}")

@@ -1,4 +1,7 @@
-"""Servicekonto pages: register, confirm e-mail, log in and out, password reset."""
+"""Servicekonto pages: register, confirm e-mail, log in and out, two factors, profile,
+trust levels."""
+
+import hashlib
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -12,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import actions, twofactor
+from . import actions, identity, profile, twofactor
 from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
-from .models import User
+from .identity import testeid
+from .models import TrustLevel, User
 
 
 def safe_next(request: HttpRequest, default: str = "") -> str:
@@ -218,3 +222,93 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin uses the Servicekonto login (with its throttling and two factors)."""
     target = safe_next(request, default="/admin/")
     return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+
+
+PROFILE_LABELS = {
+    "given_name": gettext_lazy("First name"), "family_name": gettext_lazy("Last name"),
+    "birth_date": gettext_lazy("Date of birth"), "street": gettext_lazy("Street"),
+    "house_number": gettext_lazy("House number"), "postal_code": gettext_lazy("Postal code"),
+    "city": gettext_lazy("Town"),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_view(request: HttpRequest) -> HttpResponse:
+    """Profile: typed data editable; eID-confirmed data fixed and shown only at its level."""
+    current = profile.attributes(request.user)
+    if request.method == "POST":
+        values = {name: " ".join(request.POST.get(name, "").split())[:200]
+                  for name in PROFILE_LABELS}
+        refused = profile.set_typed(request.user, values)
+        if refused:
+            messages.error(request, _("Data confirmed by your eID cannot be changed by hand."))
+        else:
+            messages.success(request, _("Your profile is saved."))
+        return redirect("accounts:profile")
+    rows = []
+    for name, label in PROFILE_LABELS.items():
+        attr = current.get(name)
+        confirmed = attr is not None and attr.source == attr.Source.EID
+        visible = attr is None or not confirmed or profile.has_level(request, attr.level)
+        rows.append({"name": name, "label": label, "attr": attr, "confirmed": confirmed,
+                     "visible": visible, "value": attr.value if attr and visible else ""})
+    return render(request, "accounts/profile.html", {
+        "rows": rows, "hidden": any(not r["visible"] for r in rows),
+        "level": profile.session_level(request),
+    })
+
+
+@login_required
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Offer the identity providers that reach the level the service needs."""
+    level = request.GET.get("level", TrustLevel.SUBSTANZIELL)
+    if level not in TrustLevel.values:
+        level = TrustLevel.SUBSTANZIELL
+    request.session["step_up_next"] = safe_next(request)
+    options = [p for p in identity.providers.enabled() if level in p.levels]
+    return render(request, "accounts/step_up.html", {
+        "level": level, "level_label": TrustLevel(level).label, "options": options,
+        "current": profile.session_level(request),
+    })
+
+
+@login_required
+@require_POST
+def step_up_start(request: HttpRequest) -> HttpResponse:
+    provider = identity.providers.get(request.POST.get("provider", ""))
+    level = request.POST.get("level", "")
+    if provider is None or level not in provider.levels:
+        messages.error(request, _("This way of identification is not available."))
+        return redirect("accounts:home")
+    return provider.start(request, level)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def test_eid(request: HttpRequest) -> HttpResponse:
+    """The test eID's own page (the 'provider'): visibly fake, asserts the chosen level."""
+    if identity.providers.get(testeid.TestEidProvider.key) is None:
+        return render(request, "404.html", status=404)
+    level = request.POST.get("level") or request.GET.get("level") or TrustLevel.SUBSTANZIELL
+    if level not in testeid.TestEidProvider.levels:
+        level = TrustLevel.SUBSTANZIELL
+    if request.method == "POST":
+        data = {name: " ".join(request.POST.get(name, "").split())[:200]
+                for name in testeid.SAMPLE}
+        subject = "test-" + hashlib.sha256(
+            f"{data['given_name']}|{data['family_name']}|{data['birth_date']}".encode()
+        ).hexdigest()[:24]
+        try:
+            profile.apply_assertion(request, identity.Assertion(
+                testeid.TestEidProvider.key, subject, level, data))
+        except profile.IdentityConflict as conflict:
+            messages.error(request, str(conflict))
+            return redirect("accounts:home")
+        messages.success(request, _("You are identified at trust level %(level)s.")
+                         % {"level": TrustLevel(level).label})
+        return redirect(request.session.pop("step_up_next", None) or reverse("accounts:profile"))
+    return render(request, "accounts/test_eid.html", {
+        "level": level, "sample": testeid.SAMPLE, "labels": PROFILE_LABELS,
+        "levels": testeid.TestEidProvider.levels,
+    })

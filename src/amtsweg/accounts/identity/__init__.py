@@ -1,0 +1,37 @@
+"""Identity providers that confirm who a person is, at a trust level (eID, BundID, …)."""
+
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest, HttpResponse
+
+from amtsweg.core.registry import Registry
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What a provider confirmed: a stable pseudonym, the level, and attributes."""
+
+    provider: str
+    subject: str
+    level: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+class IdentityProvider:
+    key: str = ""
+    label: str = ""
+    levels: tuple[str, ...] = ()
+
+    def is_enabled(self) -> bool:
+        raise NotImplementedError
+
+    def start(self, request: HttpRequest, level: str) -> HttpResponse:
+        """Send the person to the provider, asking for at least `level`."""
+        raise NotImplementedError
+
+
+providers: Registry[IdentityProvider] = Registry("identity providers")
+
+# Profile attributes a provider may confirm, in display order.
+ATTRIBUTES = ("given_name", "family_name", "birth_date", "street", "house_number",
+              "postal_code", "city")

@@ -1,0 +1,36 @@
+"""One small registry pattern for plugins (login providers, later payment and delivery).
+
+A plugin registers under a key; the platform looks plugins up by key and lists the enabled
+ones. Enabling is the plugin's own decision from settings, so a disabled plugin is invisible.
+"""
+
+from collections.abc import Iterator
+from typing import Generic, Protocol, TypeVar
+
+
+class Plugin(Protocol):
+    key: str
+
+    def is_enabled(self) -> bool: ...
+
+
+P = TypeVar("P", bound=Plugin)
+
+
+class Registry(Generic[P]):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._plugins: dict[str, P] = {}
+
+    def register(self, plugin: P) -> P:
+        if plugin.key in self._plugins:
+            raise ValueError(f"{self.name}: '{plugin.key}' is registered twice")
+        self._plugins[plugin.key] = plugin
+        return plugin
+
+    def get(self, key: str) -> P | None:
+        plugin = self._plugins.get(key)
+        return plugin if plugin is not None and plugin.is_enabled() else None
+
+    def enabled(self) -> Iterator[P]:
+        return (p for p in self._plugins.values() if p.is_enabled())
