@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("amtsweg.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("amtsweg.accounts.urls")),
+    path("konto/postfach/", include("amtsweg.mailbox.urls")),
     path("api/v1/", api.urls),
     path("api/routing/v1/", routing_api.urls),
     path(".well-known/jwks.json", jwks_view, name="jwks"),

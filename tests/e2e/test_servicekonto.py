@@ -10,6 +10,13 @@ from tests.e2e.test_citizen_journey import assert_accessible
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def log_in(page, base: str, email: str, password: str, next_path: str = "") -> None:
+    page.goto(base + "/konto/anmelden/" + (f"?next={next_path}" if next_path else ""))
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+
+
 def test_register_confirm_login_logout(live_server, browser, axe_source):
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
@@ -86,13 +93,7 @@ def test_two_factor_setup_and_login(live_server, browser, axe_source):
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
 
-    def log_in():
-        page.goto(live_server.url + "/konto/anmelden/")
-        page.get_by_label("E-Mail-Adresse").fill("zwei@example.org")
-        page.get_by_label("Passwort").fill(password)
-        page.get_by_role("button", name="Anmelden").click()
-
-    log_in()
+    log_in(page, live_server.url, "zwei@example.org", password)
     page.get_by_role("link", name="Anmeldung mit zwei Faktoren einrichten").click()
     assert page.locator(".aw-qr svg").is_visible()
     assert_accessible(page, axe_source, "2FA setup")
@@ -104,7 +105,7 @@ def test_two_factor_setup_and_login(live_server, browser, axe_source):
     page.goto(live_server.url + "/konto/")
     page.get_by_role("button", name="Abmelden", exact=True).click()
 
-    log_in()
+    log_in(page, live_server.url, "zwei@example.org", password)
     page.wait_for_url("**/konto/anmelden/zweiter-faktor/")
     assert_accessible(page, axe_source, "second factor")
     page.get_by_label("Code").fill(pyotp.TOTP(secret).at(time.time() + 30))
@@ -123,10 +124,7 @@ def test_step_up_with_test_eid_and_see_confirmed_data(live_server, browser, axe_
     User.objects.create_user("eid@example.org", password, email_verified_at="2026-01-01T00:00Z")
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
-    page.goto(live_server.url + "/konto/anmelden/?next=/konto/profil/")
-    page.get_by_label("E-Mail-Adresse").fill("eid@example.org")
-    page.get_by_label("Passwort").fill(password)
-    page.get_by_role("button", name="Anmelden").click()
+    log_in(page, live_server.url, "eid@example.org", password, "/konto/profil/")
     page.wait_for_url("**/konto/profil/")
     assert_accessible(page, axe_source, "profile")
     page.goto(live_server.url + "/konto/vertrauensniveau/?level=substanziell&next=/konto/profil/")
@@ -139,4 +137,35 @@ def test_step_up_with_test_eid_and_see_confirmed_data(live_server, browser, axe_
     assert page.locator("#p-family_name").input_value() == "Mustermann"
     assert page.locator("#p-family_name").get_attribute("readonly") is not None
     assert_accessible(page, axe_source, "profile with confirmed data")
+    context.close()
+
+
+def test_postfach_pages_are_accessible(live_server, browser, axe_source):
+    from django.core.management import call_command
+
+    from amtsweg.accounts.models import User
+    from amtsweg.mailbox.actions import deliver
+    from amtsweg.territory.models import Area, Authority
+
+    if not Area.objects.exists():
+        call_command("import_data", quiet=True, verbosity=0)
+    password = "Ein langer Satz als Passwort 7"
+    user = User.objects.create_user("post@example.org", password,
+                                    email_verified_at="2026-01-01T00:00Z")
+    message = deliver(account=user, authority=Authority.objects.get(
+        name="Standesamt der Stadt Fulda"), subject="Ihre Geburtsurkunde",
+        body="Guten Tag,\nanbei die Urkunde.")
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    log_in(page, live_server.url, "post@example.org", password, "/konto/postfach/")
+    page.wait_for_url("**/konto/postfach/")
+    assert "1" in page.get_by_role("link", name="Postfach").inner_text()
+    assert_accessible(page, axe_source, "Postfach")
+    page.get_by_role("link", name="Ihre Geburtsurkunde").click()
+    page.wait_for_url(f"**/konto/postfach/{message.pk}/")
+    assert_accessible(page, axe_source, "message")
+    page.get_by_label("Ihr Text").fill("Vielen Dank!")
+    page.get_by_role("button", name="Antwort senden").click()
+    assert "Vielen Dank!" in page.locator("main").inner_text()
+    assert_accessible(page, axe_source, "message with answer")
     context.close()

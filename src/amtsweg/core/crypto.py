@@ -46,3 +46,14 @@ def decrypt(token: str, context: str) -> str:
         raise ValueError("Unknown encryption format.")
     raw = base64.urlsafe_b64decode(token[len(PREFIX):])
     return AESGCM(_key()).decrypt(raw[:12], raw[12:], context.encode()).decode()
+
+
+def encrypt_bytes(data: bytes, context: str) -> bytes:
+    nonce = os.urandom(12)
+    return b"AW1" + nonce + AESGCM(_key()).encrypt(nonce, data, context.encode())
+
+
+def decrypt_bytes(blob: bytes, context: str) -> bytes:
+    if not blob.startswith(b"AW1"):
+        raise ValueError("Unknown encryption format.")
+    return AESGCM(_key()).decrypt(blob[3:15], blob[15:], context.encode())
