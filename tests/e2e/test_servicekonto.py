@@ -168,4 +168,12 @@ def test_postfach_pages_are_accessible(live_server, browser, axe_source):
     page.get_by_role("button", name="Antwort senden").click()
     assert "Vielen Dank!" in page.locator("main").inner_text()
     assert_accessible(page, axe_source, "message with answer")
+    for url in ["/konto/", "/konto/daten/export/", "/konto/loeschen/"]:
+        page.goto(live_server.url + url)
+        assert_accessible(page, axe_source, url)
+    page.get_by_label("Passwort").fill(password)
+    page.locator("#del-confirm").check()
+    page.get_by_role("button", name="Endgültig löschen").click()
+    page.wait_for_url(live_server.url + "/")
+    assert not User.objects.filter(email="post@example.org").exists()
     context.close()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from amtsweg.core.mail import send_after_commit
 
 from . import throttle, twofactor
-from .models import TrustLevel, User
+from .models import Consent, TrustLevel, User
 
 log = logging.getLogger(__name__)
 VERIFY_SALT = "amtsweg.accounts.verify-email"
@@ -39,6 +39,7 @@ def _absolute(request: HttpRequest | None, path: str) -> str:
     return request.build_absolute_uri(path) if request else settings.SITE_URL + path
 
 
+@transaction.atomic
 def register(request: HttpRequest | None, *, email: str, password: str,
              first_name: str = "", last_name: str = "") -> User | None:
     """Create an account and send the confirmation link.
@@ -56,6 +57,7 @@ def register(request: HttpRequest | None, *, email: str, password: str,
         return None
     user = User.objects.create_user(email, password, first_name=first_name,
                                     last_name=last_name)
+    Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY)
     send_verification(request, user)
     return user
 

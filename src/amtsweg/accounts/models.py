@@ -152,3 +152,23 @@ class ProfileAttribute(models.Model):
         from amtsweg.core import crypto
 
         return crypto.decrypt(self.value_encrypted, f"profile:{self.user_id}:{self.name}")
+
+
+class Consent(models.Model):
+    """Consent log: what the person agreed to, which version, when; withdrawals kept too."""
+
+    class Kind(models.TextChoices):
+        PRIVACY = "privacy", _("privacy notice of the Servicekonto")
+        PREFILL = "prefill", _("prefilling forms with profile data")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    version = models.CharField(max_length=20, default="2026-11")
+    given_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.kind}"

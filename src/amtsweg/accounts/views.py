@@ -9,13 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import actions, identity, profile, twofactor
+from . import actions, dataprotection, identity, profile, twofactor
 from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
 from .identity import testeid
 from .models import TrustLevel, User
@@ -312,3 +313,39 @@ def test_eid(request: HttpRequest) -> HttpResponse:
         "level": level, "sample": testeid.SAMPLE, "labels": PROFILE_LABELS,
         "levels": testeid.TestEidProvider.levels,
     })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def data_export(request: HttpRequest) -> HttpResponse:
+    """Download all own data as one archive (needs the level of the strongest data)."""
+    level = dataprotection.highest_level(request.user)
+    if not profile.has_level(request, level):
+        query = urlencode({"level": level, "next": request.get_full_path()})
+        return redirect(f"{reverse('accounts:step_up')}?{query}")
+    if request.method == "GET":
+        return render(request, "accounts/export.html")
+    response = HttpResponse(dataprotection.export_archive(request.user),
+                            content_type="application/zip")
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="servicekonto-{stamp}.zip"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Delete the account after the password is entered once more."""
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") == "yes" and request.user.check_password(
+                request.POST.get("password", "")):
+            user = request.user
+            actions.end_session(request)
+            dataprotection.delete_account(user)
+            messages.info(request, _("Your Servicekonto and its data are deleted."))
+            return redirect("portal:home")
+        error = _("Please enter your password and confirm that the account shall be deleted.")
+    return render(request, "accounts/delete.html", {"error": error},
+                  status=400 if error else 200)
