@@ -177,3 +177,27 @@ def test_postfach_pages_are_accessible(live_server, browser, axe_source):
     page.wait_for_url(live_server.url + "/")
     assert not User.objects.filter(email="post@example.org").exists()
     context.close()
+
+
+def test_organisation_pages_are_accessible(live_server, browser, axe_source):
+    from amtsweg.accounts.models import User
+
+    password = "Ein langer Satz als Passwort 7"
+    User.objects.create_user("org@example.org", password, email_verified_at="2026-01-01T00:00Z")
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    log_in(page, live_server.url, "org@example.org", password, "/konto/organisationen/")
+    page.wait_for_url("**/konto/organisationen/")
+    assert_accessible(page, axe_source, "organisations")
+    page.get_by_label("Name").fill("Taxi Müller GmbH")
+    page.get_by_role("button", name="Anlegen").click()
+    page.wait_for_url("**/konto/organisationen/*/")
+    assert_accessible(page, axe_source, "organisation")
+    page.get_by_label("E-Mail-Adresse").fill("fahrer@example.org")
+    page.get_by_role("button", name="Einladung senden").click()
+    assert "fahrer@example.org" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Für Taxi Müller GmbH handeln").click()
+    page.wait_for_url("**/konto/")
+    assert "Taxi Müller GmbH" in page.locator("main").inner_text()
+    assert_accessible(page, axe_source, "acting for an organisation")
+    context.close()

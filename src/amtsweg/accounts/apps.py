@@ -8,5 +8,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Servicekonto")
 
     def ready(self) -> None:
-        from . import actions  # noqa: F401 - connects the login signal
+        from . import actions, organisations  # noqa: F401 - connect their signal receivers
         from .identity import testeid  # noqa: F401 - registers the provider

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_organisations
 
 app_name = "accounts"
 urlpatterns = [
@@ -19,6 +19,10 @@ urlpatterns = [
     path("eid/test/", views.test_eid, name="test_eid"),
     path("daten/export/", views.data_export, name="export"),
     path("loeschen/", views.delete_account, name="delete"),
+    path("organisationen/", views_organisations.index, name="organisations"),
+    path("organisationen/<int:pk>/", views_organisations.detail, name="organisation"),
+    path("organisationen/handeln/", views_organisations.act, name="act"),
+    path("einladung/<str:token>/", views_organisations.invitation, name="invitation"),
     path("abmelden/", views.logout_view, name="logout"),
     path("ueberall-abmelden/", views.logout_everywhere, name="logout_everywhere"),
     path("passwort-vergessen/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import actions, dataprotection, identity, profile, twofactor
+from . import actions, dataprotection, identity, organisations, profile, twofactor
 from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
 from .identity import testeid
 from .models import TrustLevel, User
@@ -113,6 +113,8 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {
         "trust_level": request.session.get("trust_level", "basis"),
+        "acting_for": organisations.acting_for(request),
+        "memberships": request.user.memberships.select_related("organisation"),
         "has_2fa": twofactor.has_device(request.user),
         "code_form": CodeForm(),
     })
