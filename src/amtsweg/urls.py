@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import include, path
 from django.utils.translation import gettext as _
 
+from amtsweg.accounts import views_oidc
 from amtsweg.accounts.views import admin_login
 from amtsweg.api.problems import Problem, problem_response
 from amtsweg.api.views import api, jwks_view, routing_api
@@ -16,6 +17,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/routing/v1/", routing_api.urls),
     path(".well-known/jwks.json", jwks_view, name="jwks"),
+    path(".well-known/openid-configuration", views_oidc.discovery, name="oidc_discovery"),
+    path("oidc/authorize", views_oidc.authorize, name="oidc_authorize"),
+    path("oidc/token", views_oidc.token, name="oidc_token"),
+    path("oidc/userinfo", views_oidc.userinfo, name="oidc_userinfo"),
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]

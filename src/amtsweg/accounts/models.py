@@ -231,3 +231,51 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organisation_id}"
+
+
+class OidcClient(models.Model):
+    """Another online service of the Land that logs people in with the Servicekonto."""
+
+    client_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    client_secret_hash = models.CharField(
+        max_length=128, blank=True, help_text=_("Empty for a public client (PKCE only)"))
+    redirect_uris = models.TextField(help_text=_("One exact redirect URI per line"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allows(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris.split()
+
+
+class OidcCode(models.Model):
+    """An authorization code: single use, short-lived, bound to PKCE and the redirect URI."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(OidcClient, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    redirect_uri = models.TextField()
+    scope = models.CharField(max_length=200)
+    nonce = models.CharField(max_length=200, blank=True)
+    code_challenge = models.CharField(max_length=128)
+    acr = models.CharField(max_length=20, choices=TrustLevel.choices)
+    auth_time = models.PositiveBigIntegerField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code for {self.client_id}"
+
+
+class OidcToken(models.Model):
+    token_hash = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(OidcClient, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    scope = models.CharField(max_length=200)
+    acr = models.CharField(max_length=20, choices=TrustLevel.choices)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"token for {self.client_id}"
