@@ -11,7 +11,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, base: str, email: str, password: str, next_path: str = "") -> None:
-    page.goto(base + "/konto/anmelden/" + (f"?next={next_path}" if next_path else ""))
+    from urllib.parse import quote
+
+    page.goto(base + "/konto/anmelden/" + (f"?next={quote(next_path)}" if next_path else ""))
     page.get_by_label("E-Mail-Adresse").fill(email)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
@@ -200,4 +202,25 @@ def test_organisation_pages_are_accessible(live_server, browser, axe_source):
     page.wait_for_url("**/konto/")
     assert "Taxi Müller GmbH" in page.locator("main").inner_text()
     assert_accessible(page, axe_source, "acting for an organisation")
+    context.close()
+
+
+def test_oidc_consent_page_is_accessible(live_server, browser, axe_source):
+    from urllib.parse import urlencode
+
+    from amtsweg.accounts.models import OidcClient, User
+
+    password = "Ein langer Satz als Passwort 7"
+    User.objects.create_user("rp@example.org", password, email_verified_at="2026-01-01T00:00Z")
+    OidcClient.objects.create(client_id="fachportal", name="Fachportal Hessen",
+                              redirect_uris="https://fachportal.example/callback")
+    query = urlencode({"client_id": "fachportal", "response_type": "code",
+                       "redirect_uri": "https://fachportal.example/callback",
+                       "scope": "openid email profile", "code_challenge": "x" * 43,
+                       "code_challenge_method": "S256", "state": "s"})
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    log_in(page, live_server.url, "rp@example.org", password, "/oidc/authorize?" + query)
+    assert "Fachportal Hessen" in page.locator("h1").inner_text()
+    assert_accessible(page, axe_source, "OIDC consent")
     context.close()
