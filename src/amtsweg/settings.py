@@ -5,6 +5,7 @@ scale the same code is pointed at PostgreSQL and Redis with ``DATABASE_URL`` and
 See docs/operations.md for every variable.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -202,6 +203,11 @@ SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", VAR_DIR / "signing_ke
 # Public API rate limit: requests per window per client address.
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "600"))
 API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))
+
+# OpenID Connect identity providers (for example BundID's OIDC interface), as a JSON list of
+# {"key", "label", "issuer", "client_id", "client_secret", "levels": [...],
+#  "acr": {"substanziell": "<their acr value>", ...}}; see docs/operations.md.
+IDENTITY_OIDC_PROVIDERS = json.loads(os.environ.get("IDENTITY_OIDC_PROVIDERS", "[]"))
 
 # The test eID provider (fake identities for demos); never on in production.
 TEST_EID_ENABLED = env_bool("TEST_EID_ENABLED")

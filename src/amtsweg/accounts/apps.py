@@ -9,4 +9,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import actions, organisations  # noqa: F401 - connect their signal receivers
-        from .identity import testeid  # noqa: F401 - registers the provider
+        from .identity import oidc, testeid  # noqa: F401 - registers the test eID
+
+        oidc.register_configured()

@@ -59,7 +59,7 @@ def discovery() -> dict:
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": list(TrustLevel.values),
         "claims_supported": ["sub", "acr", "auth_time", "email", "email_verified",
-                             "given_name", "family_name", "name"],
+                             "given_name", "family_name", "name", "birthdate"],
     }
 
 
@@ -150,19 +150,27 @@ def _redeem(client: OidcClient, code: str, redirect_uri: str, code_verifier: str
               "acr": row.acr, "jti": str(uuid.uuid4())}
     if row.nonce:
         claims["nonce"] = row.nonce
-    claims.update(_claims(row.user, row.scope))
+    claims.update(_claims(row.user, row.scope, row.acr))
     return {"access_token": access, "token_type": "Bearer", "expires_in": TOKEN_SECONDS,
             "scope": row.scope, "id_token": signing.sign(claims)}
 
 
-def _claims(user: User, scope: str) -> dict:
+def _claims(user: User, scope: str, acr: str) -> dict:
+    """Claims for the scopes; names and birth date confirmed by eID are given when they were
+    confirmed at no higher level than this login's."""
     scopes = set(scope.split())
     claims: dict = {}
     if "email" in scopes:
         claims.update(email=user.email, email_verified=user.email_verified)
     if "profile" in scopes:
-        claims.update(given_name=user.first_name, family_name=user.last_name,
-                      name=user.get_full_name())
+        confirmed = {a.name: a.value for a in user.attributes.filter(source="eid")
+                     if TrustLevel.rank(a.level) <= TrustLevel.rank(acr)}
+        given = confirmed.get("given_name", user.first_name)
+        family = confirmed.get("family_name", user.last_name)
+        claims.update(given_name=given, family_name=family,
+                      name=f"{given} {family}".strip())
+        if "birth_date" in confirmed:
+            claims["birthdate"] = confirmed["birth_date"]
     return claims
 
 
@@ -172,4 +180,4 @@ def userinfo(access_token: str) -> dict:
     if token is None:
         raise OidcError("invalid_token", "The access token is unknown or expired.")
     return {"sub": subject(token.client, token.user), "acr": token.acr,
-            **_claims(token.user, token.scope)}
+            **_claims(token.user, token.scope, token.acr)}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("vertrauensniveau/", views.step_up, name="step_up"),
     path("vertrauensniveau/starten/", views.step_up_start, name="step_up_start"),
     path("eid/test/", views.test_eid, name="test_eid"),
+    path("eid/oidc/<slug:key>/callback", views.oidc_callback, name="oidc_callback"),
     path("daten/export/", views.data_export, name="export"),
     path("loeschen/", views.delete_account, name="delete"),
     path("organisationen/", views_organisations.index, name="organisations"),

@@ -4,6 +4,7 @@ trust levels."""
 import hashlib
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import actions, dataprotection, identity, organisations, profile, twofactor
 from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
 from .identity import testeid
-from .models import TrustLevel, User
+from .models import Identity, TrustLevel, User
 
 
 def safe_next(request: HttpRequest, default: str = "") -> str:
@@ -351,3 +352,40 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         error = _("Please enter your password and confirm that the account shall be deleted.")
     return render(request, "accounts/delete.html", {"error": error},
                   status=400 if error else 200)
+
+
+IDENTITY_ERRORS = {
+    "cancelled": gettext_lazy("The identification was cancelled."),
+    "level": gettext_lazy("The identification did not reach the trust level needed."),
+}
+
+
+def oidc_callback(request: HttpRequest, key: str) -> HttpResponse:
+    """Back from an OpenID Connect identity provider: step up, or log in a linked account."""
+    provider = identity.providers.get(key)
+    if provider is None or not hasattr(provider, "finish"):
+        return render(request, "404.html", status=404)
+    try:
+        assertion = provider.finish(request)
+    except identity.IdentityError as exc:
+        messages.error(request, IDENTITY_ERRORS.get(
+            exc.reason, _("The identification could not be confirmed. Please try again.")))
+        return redirect("accounts:home" if request.user.is_authenticated else "accounts:login")
+    if not request.user.is_authenticated:
+        linked = Identity.objects.filter(provider=assertion.provider,
+                                         subject=assertion.subject).select_related("user").first()
+        if linked is None or not linked.user.is_active:
+            messages.info(request, _("No Servicekonto is linked to this identity yet. Log in "
+                                     "with your e-mail address once and identify yourself "
+                                     "there; from then on the eID alone is enough."))
+            return redirect("accounts:login")
+        login(request, linked.user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session["mfa"] = True  # an eID is two factors: card and PIN
+    try:
+        profile.apply_assertion(request, assertion)
+    except profile.IdentityConflict as conflict:
+        messages.error(request, str(conflict))
+        return redirect("accounts:home")
+    messages.success(request, _("You are identified at trust level %(level)s.")
+                     % {"level": TrustLevel(assertion.level).label})
+    return redirect(request.session.pop("step_up_next", None) or reverse("accounts:profile"))

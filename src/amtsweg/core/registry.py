@@ -28,6 +28,9 @@ class Registry(Generic[P]):
         self._plugins[plugin.key] = plugin
         return plugin
 
+    def unregister(self, key: str) -> None:
+        self._plugins.pop(key, None)
+
     def get(self, key: str) -> P | None:
         plugin = self._plugins.get(key)
         return plugin if plugin is not None and plugin.is_enabled() else None

@@ -17,6 +17,14 @@ class Assertion:
     attributes: dict[str, str] = field(default_factory=dict)
 
 
+class IdentityError(Exception):
+    """The provider did not confirm an identity: cancelled, forged, expired or too weak."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class IdentityProvider:
     key: str = ""
     label: str = ""
