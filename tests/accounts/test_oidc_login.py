@@ -189,3 +189,29 @@ def test_id_tokens_are_checked(rf, peer, configured, monkeypatch, case):
     else:
         with pytest.raises(IdentityError):
             configured.finish(request)
+
+
+def test_a_linked_identity_logs_in_without_password(live_server, peer, configured):
+    s = browser_at_both(live_server, peer)
+    identify(s, live_server, peer)  # links the peer identity to erika@example.org
+    fresh = requests.Session()  # a new browser: logged in at the peer only
+    post_form(fresh, peer["base"] + "/konto/anmelden/",
+              {"email": "bund@example.org", "password": PASSWORD})
+    post_form(fresh, peer["base"] + "/konto/eid/test/?level=substanziell", {
+        "level": "substanziell", "given_name": "Erika", "family_name": "Mustermann",
+        "birth_date": "1964-08-12", "street": "Heidestraße", "house_number": "17",
+        "postal_code": "51147", "city": "Köln"})
+    login_page = live_server.url + "/konto/anmelden/"
+    assert "Servicekonto (Peer)" in fresh.get(login_page).text
+    start = fresh.post(live_server.url + "/konto/anmelden/eid/", data={
+        "csrfmiddlewaretoken": csrf(fresh, login_page), "provider": "peer"},
+        headers={"Referer": login_page}, allow_redirects=False)
+    consent = fresh.get(start.headers["Location"], allow_redirects=False)
+    back = fresh.post(peer["base"] + "/oidc/authorize", data={
+        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"',
+                                         consent.text).group(1), "decision": "allow"},
+        headers={"Referer": start.headers["Location"]}, allow_redirects=False)
+    fresh.get(back.headers["Location"])
+    account = fresh.get(live_server.url + "/konto/")
+    assert account.url.endswith("/konto/") and "erika@example.org" in account.text
+    assert "substanziell" in account.text

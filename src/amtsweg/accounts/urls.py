@@ -11,6 +11,7 @@ urlpatterns = [
     path("bestaetigen-erneut/", views.resend, name="resend"),
     path("anmelden/", views.login_view, name="login"),
     path("anmelden/zweiter-faktor/", views.second_factor, name="second_factor"),
+    path("anmelden/eid/", views.eid_login_start, name="eid_login"),
     path("2fa/einrichten/", views.totp_setup, name="totp_setup"),
     path("2fa/ausschalten/", views.totp_disable, name="totp_disable"),
     path("profil/", views.profile_view, name="profile"),

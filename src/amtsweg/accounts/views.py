@@ -89,9 +89,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
             error = str(refused)
         else:
             return redirect(safe_next(request))
+    asked_next = request.GET.get("next") or request.POST.get("next")
     return render(request, "accounts/login.html", {
-        "form": form, "error": error, "next": safe_next(request, default="")
-        if (request.GET.get("next") or request.POST.get("next")) else "",
+        "form": form, "error": error, "next": safe_next(request) if asked_next else "",
+        "eid_providers": [p for p in identity.providers.enabled() if hasattr(p, "finish")],
     }, status=400 if error else 200)
 
 
@@ -389,3 +390,14 @@ def oidc_callback(request: HttpRequest, key: str) -> HttpResponse:
     messages.success(request, _("You are identified at trust level %(level)s.")
                      % {"level": TrustLevel(assertion.level).label})
     return redirect(request.session.pop("step_up_next", None) or reverse("accounts:profile"))
+
+
+@require_POST
+def eid_login_start(request: HttpRequest) -> HttpResponse:
+    """Log in with an identity already linked to a Servicekonto (no password)."""
+    provider = identity.providers.get(request.POST.get("provider", ""))
+    if provider is None or not hasattr(provider, "finish"):
+        messages.error(request, _("This way of identification is not available."))
+        return redirect("accounts:login")
+    request.session["step_up_next"] = safe_next(request)
+    return provider.start(request, provider.levels[0])
