@@ -5,12 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the tests need: Chromium (browser tests), xmlsec1 (SAML signatures).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== Installing Debian's Chromium for the browser tests"
-    apt-get update -qq >/dev/null && apt-get install -y -qq chromium chromium-driver >/dev/null
+    echo "== Installing Debian packages: ${missing[*]}"
+    apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "Chromium is missing: install it with 'sudo apt-get install -y chromium chromium-driver'." >&2
+    echo "Missing: ${missing[*]}. Install them with 'sudo apt-get install -y ${missing[*]}'." >&2
     exit 1
   fi
 fi

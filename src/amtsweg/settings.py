@@ -209,6 +209,10 @@ API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))
 #  "acr": {"substanziell": "<their acr value>", ...}}; see docs/operations.md.
 IDENTITY_OIDC_PROVIDERS = json.loads(os.environ.get("IDENTITY_OIDC_PROVIDERS", "[]"))
 
+# SAML 2.0 identity providers (BundID), JSON list of {"key", "label", "idp_entity_id",
+# "idp_metadata" (the IdP's metadata XML), "levels": [...]}; needs Debian's xmlsec1.
+IDENTITY_SAML_PROVIDERS = json.loads(os.environ.get("IDENTITY_SAML_PROVIDERS", "[]"))
+
 # The test eID provider (fake identities for demos); never on in production.
 TEST_EID_ENABLED = env_bool("TEST_EID_ENABLED")
 

@@ -153,7 +153,7 @@ def _token(key, **claims) -> str:
     now = int(time.time())
     body = {"iss": "ISS", "aud": "portal", "sub": "x", "nonce": "n", "acr": "hoch",
             "iat": now, "exp": now + 300, **claims}
-    return jwt.encode({"alg": "RS256", "kid": key.kid}, body, key).decode()
+    return jwt.encode({"alg": "PS512", "kid": key.kid}, body, key).decode()
 
 
 @pytest.mark.parametrize("case", ["valid", "forged", "expired", "weaker", "other-audience"])

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,3 +13,7 @@ class AccountsConfig(AppConfig):
         from .identity import oidc, testeid  # noqa: F401 - registers the test eID
 
         oidc.register_configured()
+        if settings.IDENTITY_SAML_PROVIDERS:
+            from .identity import saml
+
+            saml.register_configured()

@@ -1,5 +1,7 @@
 """Servicekonto: person accounts that log in with their e-mail address."""
 
+import uuid
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -279,3 +281,16 @@ class OidcToken(models.Model):
 
     def __str__(self) -> str:
         return f"token for {self.client_id}"
+
+
+class PendingSamlResponse(models.Model):
+    """A SAML response posted by the IdP, kept for the moment until the browser comes back
+    with its session cookie (SameSite=Lax cookies are not sent on the IdP's cross-site POST)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    provider = models.CharField(max_length=50)
+    response = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.id)

@@ -2,11 +2,13 @@
 trust levels."""
 
 import hashlib
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -15,12 +17,13 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import actions, dataprotection, identity, organisations, profile, twofactor
 from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
 from .identity import testeid
-from .models import Identity, TrustLevel, User
+from .models import Identity, PendingSamlResponse, TrustLevel, User
 
 
 def safe_next(request: HttpRequest, default: str = "") -> str:
@@ -92,7 +95,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     asked_next = request.GET.get("next") or request.POST.get("next")
     return render(request, "accounts/login.html", {
         "form": form, "error": error, "next": safe_next(request) if asked_next else "",
-        "eid_providers": [p for p in identity.providers.enabled() if hasattr(p, "finish")],
+        "eid_providers": [p for p in identity.providers.enabled()
+                          if hasattr(p, "finish") or hasattr(p, "finish_response")],
     }, status=400 if error else 200)
 
 
@@ -362,12 +366,57 @@ IDENTITY_ERRORS = {
 
 
 def oidc_callback(request: HttpRequest, key: str) -> HttpResponse:
-    """Back from an OpenID Connect identity provider: step up, or log in a linked account."""
+    """Back from an OpenID Connect identity provider."""
     provider = identity.providers.get(key)
     if provider is None or not hasattr(provider, "finish"):
         return render(request, "404.html", status=404)
+    return _complete_identification(request, lambda: provider.finish(request))
+
+
+def saml_metadata(request: HttpRequest, key: str) -> HttpResponse:
+    provider = identity.providers.get(key)
+    if provider is None or not hasattr(provider, "metadata_xml"):
+        return render(request, "404.html", status=404)
+    return HttpResponse(provider.metadata_xml(), content_type="application/samlmetadata+xml")
+
+
+@csrf_exempt  # the IdP posts here; the response is checked by its signature, not a cookie
+@require_http_methods(["GET", "POST"])
+def saml_acs(request: HttpRequest, key: str) -> HttpResponse:
+    """Assertion consumer: the IdP's cross-site POST carries no Lax session cookie, so the
+    response is kept briefly and the browser comes back by GET with its session."""
+    provider = identity.providers.get(key)
+    if provider is None or not hasattr(provider, "finish_response"):
+        return render(request, "404.html", status=404)
+    if request.method == "POST":
+        saml_response = request.POST.get("SAMLResponse", "")
+        if not saml_response or len(saml_response) > 500_000:
+            return render(request, "accounts/message.html", {
+                "heading": _("The identification could not be confirmed. Please try again."),
+                "text": ""}, status=400)
+        PendingSamlResponse.objects.filter(
+            created_at__lt=timezone.now() - timedelta(minutes=5)).delete()
+        pending = PendingSamlResponse.objects.create(provider=key, response=saml_response)
+        return redirect(f"{request.path}?{urlencode({'ref': pending.pk})}", permanent=False)
     try:
-        assertion = provider.finish(request)
+        pending = PendingSamlResponse.objects.filter(
+            pk=request.GET.get("ref", ""), provider=key,
+            created_at__gte=timezone.now() - timedelta(minutes=5)).first()
+    except ValidationError:
+        pending = None
+    if pending is None:
+        messages.error(request, _("The identification could not be confirmed. Please try again."))
+        return redirect("accounts:login")
+    saml_response = pending.response
+    pending.delete()
+    return _complete_identification(request,
+                                    lambda: provider.finish_response(request, saml_response))
+
+
+def _complete_identification(request: HttpRequest, finish) -> HttpResponse:
+    """Step up with what a provider confirmed, or log in the account linked to it."""
+    try:
+        assertion = finish()
     except identity.IdentityError as exc:
         messages.error(request, IDENTITY_ERRORS.get(
             exc.reason, _("The identification could not be confirmed. Please try again.")))
@@ -396,7 +445,8 @@ def oidc_callback(request: HttpRequest, key: str) -> HttpResponse:
 def eid_login_start(request: HttpRequest) -> HttpResponse:
     """Log in with an identity already linked to a Servicekonto (no password)."""
     provider = identity.providers.get(request.POST.get("provider", ""))
-    if provider is None or not hasattr(provider, "finish"):
+    if provider is None or (not hasattr(provider, "finish") and not hasattr(
+            provider, "finish_response")):
         messages.error(request, _("This way of identification is not available."))
         return redirect("accounts:login")
     request.session["step_up_next"] = safe_next(request)

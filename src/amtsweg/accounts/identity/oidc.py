@@ -9,12 +9,13 @@ import secrets
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.jose import JsonWebKey, jwt
-from authlib.jose.errors import JoseError
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from ..models import TrustLevel
 from . import Assertion, IdentityError, IdentityProvider
@@ -72,14 +73,16 @@ class OidcIdentityProvider(IdentityProvider):
             token = self._session(request).fetch_token(
                 meta["token_endpoint"], authorization_response=request.build_absolute_uri(),
                 code_verifier=pending["verifier"], timeout=TIMEOUT)
-            jwks = JsonWebKey.import_key_set(requests.get(meta["jwks_uri"],
-                                                          timeout=TIMEOUT).json())
-            claims = jwt.decode(token["id_token"], jwks, claims_options={
-                "iss": {"essential": True, "value": meta["issuer"]},
-                "aud": {"essential": True, "value": self.config["client_id"]},
-                "nonce": {"essential": True, "value": pending["nonce"]},
-                "exp": {"essential": True}})
-            claims.validate(leeway=30)
+            keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=TIMEOUT).json())
+            decoded = jwt.decode(token["id_token"], keys,
+                                 algorithms=meta.get("id_token_signing_alg_values_supported",
+                                                     ["RS256"]))
+            jwt.JWTClaimsRegistry(
+                leeway=30, iss={"essential": True, "value": meta["issuer"]},
+                aud={"essential": True, "value": self.config["client_id"]},
+                nonce={"essential": True, "value": pending["nonce"]},
+                exp={"essential": True}).validate(decoded.claims)
+            claims = decoded.claims
         except (JoseError, requests.RequestException, KeyError, ValueError) as exc:
             raise IdentityError("token") from exc
         reverse_acr = {v: k for k, v in self.config.get("acr", {}).items()}
