@@ -143,3 +143,11 @@ def test_denied_consent_goes_back_with_an_error(relying_party, person):
         "state": "abc"})
     response = browser.post("/oidc/authorize", {"decision": "deny"})
     assert response.url == REDIRECT + "?error=access_denied&state=abc"
+
+
+def test_token_endpoint_is_rate_limited(settings):
+    settings.API_RATE_LIMIT = 2
+    client = Client()
+    statuses = [client.post("/oidc/token", {"grant_type": "authorization_code"}).status_code
+                for _ in range(3)]
+    assert statuses[:2] == [401, 401] and statuses[2] == 429

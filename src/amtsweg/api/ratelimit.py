@@ -1,4 +1,4 @@
-"""Fixed-window rate limit for the public API, with RateLimit-* headers on every answer.
+"""Fixed-window rate limit for the API and the OIDC endpoints, with RateLimit-* headers.
 
 Counts live in Django's cache: per process with the embedded default, shared across processes
 and hosts when REDIS_URL points the cache at Redis.
@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 
 from .problems import Problem, problem_response
 
+# Machine-facing endpoints: the REST API and the OpenID Connect endpoints.
+LIMITED_PATHS = ("/api/", "/oidc/")
+
 
 def client_key(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
@@ -24,7 +27,7 @@ class ApiRateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith(LIMITED_PATHS):
             return self.get_response(request)
         limit, window = settings.API_RATE_LIMIT, settings.API_RATE_WINDOW
         now = int(time.time())
