@@ -117,3 +117,21 @@ def test_a_service_below_its_level_asks_to_step_up(client):
     assert response.url.startswith("/konto/vertrauensniveau/?level=substanziell")
     request.session = {"trust_level": "hoch"}
     assert service(request).content == b"ok"
+
+
+def test_configured_providers_register_from_settings(settings):
+    from amtsweg.accounts.identity import providers
+    from amtsweg.accounts.identity.oidc import OidcIdentityProvider
+
+    settings.IDENTITY_OIDC_PROVIDERS = [{"key": "land-idp", "label": "Land-IdP",
+                                         "issuer": "https://idp.example", "client_id": "x",
+                                         "levels": ["hoch"]}]
+    OidcIdentityProvider.register_configured()
+    try:
+        provider = providers.get("land-idp")
+        assert provider.label == "Land-IdP" and provider.levels == ("hoch",)
+        assert provider.config["issuer"] == "https://idp.example"
+        settings.IDENTITY_OIDC_PROVIDERS = []
+        assert providers.get("land-idp") is None  # off once the setting is gone
+    finally:
+        providers.unregister("land-idp")

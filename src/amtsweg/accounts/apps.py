@@ -12,8 +12,8 @@ class AccountsConfig(AppConfig):
         from . import actions, organisations  # noqa: F401 - connect their signal receivers
         from .identity import oidc, testeid  # noqa: F401 - registers the test eID
 
-        oidc.register_configured()
-        if settings.IDENTITY_SAML_PROVIDERS:
+        oidc.OidcIdentityProvider.register_configured()
+        if settings.IDENTITY_SAML_PROVIDERS:  # pysaml2 is loaded only when SAML is configured
             from .identity import saml
 
-            saml.register_configured()
+            saml.SamlIdentityProvider.register_configured()

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from amtsweg.core.registry import Registry
@@ -36,6 +37,29 @@ class IdentityProvider:
     def start(self, request: HttpRequest, level: str) -> HttpResponse:
         """Send the person to the provider, asking for at least `level`."""
         raise NotImplementedError
+
+
+class ConfiguredProvider(IdentityProvider):
+    """A provider configured by an entry in a settings list (``SETTING``), found by its key."""
+
+    SETTING = ""
+
+    def __init__(self, key: str, label: str, levels: tuple[str, ...]) -> None:
+        self.key, self.label, self.levels = key, label, levels
+
+    @property
+    def config(self) -> dict:
+        return next(c for c in getattr(settings, self.SETTING) if c["key"] == self.key)
+
+    def is_enabled(self) -> bool:
+        return any(c.get("key") == self.key for c in getattr(settings, self.SETTING, []))
+
+    @classmethod
+    def register_configured(cls) -> None:
+        """Register one provider per settings entry (at start-up)."""
+        for c in getattr(settings, cls.SETTING, []):
+            providers.register(cls(c["key"], c.get("label", c["key"]),
+                                   tuple(c.get("levels", ["substanziell", "hoch"]))))
 
 
 providers: Registry[IdentityProvider] = Registry("identity providers")

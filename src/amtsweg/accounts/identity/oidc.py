@@ -9,7 +9,6 @@ import secrets
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -18,22 +17,14 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ..models import TrustLevel
-from . import Assertion, IdentityError, IdentityProvider
+from . import Assertion, ConfiguredProvider, IdentityError
 
 TIMEOUT = 10
 CLAIMS = {"given_name": "given_name", "family_name": "family_name", "birthdate": "birth_date"}
 
 
-class OidcIdentityProvider(IdentityProvider):
-    def __init__(self, key: str, label: str, levels: tuple[str, ...]) -> None:
-        self.key, self.label, self.levels = key, label, levels
-
-    @property
-    def config(self) -> dict:
-        return next(c for c in settings.IDENTITY_OIDC_PROVIDERS if c["key"] == self.key)
-
-    def is_enabled(self) -> bool:
-        return any(c.get("key") == self.key for c in settings.IDENTITY_OIDC_PROVIDERS)
+class OidcIdentityProvider(ConfiguredProvider):
+    SETTING = "IDENTITY_OIDC_PROVIDERS"
 
     def metadata(self) -> dict:
         issuer = self.config["issuer"].rstrip("/")
@@ -94,11 +85,3 @@ class OidcIdentityProvider(IdentityProvider):
                       if claims.get(theirs)}
         return Assertion(self.key, str(claims["sub"]), level, attributes)
 
-
-def register_configured() -> None:
-    from . import providers
-
-    for c in settings.IDENTITY_OIDC_PROVIDERS:
-        providers.register(OidcIdentityProvider(
-            c["key"], c.get("label", c["key"]),
-            tuple(c.get("levels", [TrustLevel.SUBSTANZIELL, TrustLevel.HOCH]))))

@@ -24,7 +24,7 @@ from saml2.saml import AuthnContextClassRef
 from saml2.samlp import RequestedAuthnContext
 
 from ..models import TrustLevel
-from . import Assertion, IdentityError, IdentityProvider
+from . import Assertion, ConfiguredProvider, IdentityError
 
 STORK = {TrustLevel.SUBSTANZIELL: "STORK-QAA-Level-3", TrustLevel.HOCH: "STORK-QAA-Level-4"}
 ATTRIBUTES = {"givenName": "given_name", "surname": "family_name", "birthdate": "birth_date",
@@ -52,16 +52,8 @@ def _sp_keypair() -> tuple[str, str]:
     return str(key_path), str(cert_path)
 
 
-class SamlIdentityProvider(IdentityProvider):
-    def __init__(self, key: str, label: str, levels: tuple[str, ...]) -> None:
-        self.key, self.label, self.levels = key, label, levels
-
-    @property
-    def config(self) -> dict:
-        return next(c for c in settings.IDENTITY_SAML_PROVIDERS if c["key"] == self.key)
-
-    def is_enabled(self) -> bool:
-        return any(c.get("key") == self.key for c in settings.IDENTITY_SAML_PROVIDERS)
+class SamlIdentityProvider(ConfiguredProvider):
+    SETTING = "IDENTITY_SAML_PROVIDERS"
 
     def _entity_id(self) -> str:
         return settings.SITE_URL + reverse("accounts:saml_metadata", args=[self.key])
@@ -119,11 +111,3 @@ class SamlIdentityProvider(IdentityProvider):
                       if (values := parsed.get_identity().get(theirs))}
         return Assertion(self.key, parsed.name_id.text, level, attributes)
 
-
-def register_configured() -> None:
-    from . import providers
-
-    for c in settings.IDENTITY_SAML_PROVIDERS:
-        providers.register(SamlIdentityProvider(
-            c["key"], c.get("label", c["key"]),
-            tuple(c.get("levels", [TrustLevel.SUBSTANZIELL, TrustLevel.HOCH]))))
