@@ -10,6 +10,18 @@ from tests.e2e.test_citizen_journey import assert_accessible
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+PASSWORD = "Ein langer Satz als Passwort 7"
+
+
+def german_page_for_new_account(browser, email: str):
+    """A confirmed account and a fresh German browser context (close it at the end)."""
+    from amtsweg.accounts.models import User
+
+    User.objects.create_user(email, PASSWORD, email_verified_at="2026-01-01T00:00Z")
+    context = browser.new_context(locale="de-DE")
+    return context, context.new_page()
+
+
 def log_in(page, base: str, email: str, password: str, next_path: str = "") -> None:
     from urllib.parse import quote
 
@@ -88,12 +100,9 @@ def test_two_factor_setup_and_login(live_server, browser, axe_source):
 
     import pyotp
 
-    from amtsweg.accounts.models import User
 
-    password = "Ein langer Satz als Passwort 7"
-    User.objects.create_user("zwei@example.org", password, email_verified_at="2026-01-01T00:00Z")
-    context = browser.new_context(locale="de-DE")
-    page = context.new_page()
+    password = PASSWORD
+    context, page = german_page_for_new_account(browser, "zwei@example.org")
 
     log_in(page, live_server.url, "zwei@example.org", password)
     page.get_by_role("link", name="Anmeldung mit zwei Faktoren einrichten").click()
@@ -119,13 +128,10 @@ def test_two_factor_setup_and_login(live_server, browser, axe_source):
 
 def test_step_up_with_test_eid_and_see_confirmed_data(live_server, browser, axe_source,
                                                       settings):
-    from amtsweg.accounts.models import User
 
     settings.TEST_EID_ENABLED = True
-    password = "Ein langer Satz als Passwort 7"
-    User.objects.create_user("eid@example.org", password, email_verified_at="2026-01-01T00:00Z")
-    context = browser.new_context(locale="de-DE")
-    page = context.new_page()
+    password = PASSWORD
+    context, page = german_page_for_new_account(browser, "eid@example.org")
     log_in(page, live_server.url, "eid@example.org", password, "/konto/profil/")
     page.wait_for_url("**/konto/profil/")
     assert_accessible(page, axe_source, "profile")
@@ -182,12 +188,9 @@ def test_postfach_pages_are_accessible(live_server, browser, axe_source):
 
 
 def test_organisation_pages_are_accessible(live_server, browser, axe_source):
-    from amtsweg.accounts.models import User
 
-    password = "Ein langer Satz als Passwort 7"
-    User.objects.create_user("org@example.org", password, email_verified_at="2026-01-01T00:00Z")
-    context = browser.new_context(locale="de-DE")
-    page = context.new_page()
+    password = PASSWORD
+    context, page = german_page_for_new_account(browser, "org@example.org")
     log_in(page, live_server.url, "org@example.org", password, "/konto/organisationen/")
     page.wait_for_url("**/konto/organisationen/")
     assert_accessible(page, axe_source, "organisations")
@@ -208,19 +211,16 @@ def test_organisation_pages_are_accessible(live_server, browser, axe_source):
 def test_oidc_consent_page_is_accessible(live_server, browser, axe_source):
     from urllib.parse import urlencode
 
-    from amtsweg.accounts.models import OidcClient, User
+    from amtsweg.accounts.models import OidcClient
 
-    password = "Ein langer Satz als Passwort 7"
-    User.objects.create_user("rp@example.org", password, email_verified_at="2026-01-01T00:00Z")
+    context, page = german_page_for_new_account(browser, "rp@example.org")
     OidcClient.objects.create(client_id="fachportal", name="Fachportal Hessen",
                               redirect_uris="https://fachportal.example/callback")
     query = urlencode({"client_id": "fachportal", "response_type": "code",
                        "redirect_uri": "https://fachportal.example/callback",
                        "scope": "openid email profile", "code_challenge": "x" * 43,
                        "code_challenge_method": "S256", "state": "s"})
-    context = browser.new_context(locale="de-DE")
-    page = context.new_page()
-    log_in(page, live_server.url, "rp@example.org", password, "/oidc/authorize?" + query)
+    log_in(page, live_server.url, "rp@example.org", PASSWORD, "/oidc/authorize?" + query)
     assert "Fachportal Hessen" in page.locator("h1").inner_text()
     assert_accessible(page, axe_source, "OIDC consent")
     context.close()
