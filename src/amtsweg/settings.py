@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "amtsweg.mailbox",
     "amtsweg.territory",
     "amtsweg.catalog",
+    "amtsweg.forms",
+    "amtsweg.services",
+    "amtsweg.submissions",
+    "amtsweg.documents",
     "amtsweg.portal",
     "amtsweg.api",
 ]
