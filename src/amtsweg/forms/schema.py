@@ -1,0 +1,591 @@
+"""The JSON Schema of `amtsweg.form/1` and the checks that a schema cannot express.
+
+A definition is saved only when `validate_definition` returns no errors; every error names
+the place in the definition (`steps[1].items[3].options[0].value`) so that an editor can
+jump to it. The compiled validator is built once per process because saving a form must stay
+well under 100 ms.
+"""
+
+import re
+import re._constants as sre_c
+import re._parser as sre_parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from . import codelists, logic
+
+FORMAT = "amtsweg.form/1"
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+DATE_LIMIT_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today([+-]P\d{1,3}[YMD])?)$"
+MAX_ANSWER_ITEMS = 1000
+MAX_STEPS = 30
+MAX_DEPTH = 5
+MAX_OPTIONS = 200
+MAX_RULES = 500
+MAX_PATTERN = 200
+PREFILL_ATTRIBUTES = ("given_name", "family_name", "birth_date", "birth_place", "street",
+                      "house_number", "postal_code", "place", "country", "email", "phone",
+                      "salutation", "address")
+ADDRESS_FIELDS = ("street", "house_number", "postal_code", "place", "country")
+ANSWER_TYPES = ("text", "textarea", "integer", "decimal", "currency", "date", "boolean",
+                "choice", "multichoice", "email", "phone", "iban", "address", "file")
+ITEM_TYPES = (*ANSWER_TYPES, "info", "group")
+
+_TEXT = {"type": "object", "required": ["de"], "additionalProperties": False,
+         "properties": {"de": {"type": "string", "minLength": 1, "maxLength": 20000},
+                        "en": {"type": "string", "maxLength": 20000}}}
+_RULE: dict = {}
+_NN_INT = {"type": "integer", "minimum": 0}
+_COMMON = {
+    "type": {"enum": list(ITEM_TYPES)},
+    "key": {"type": "string", "pattern": KEY_PATTERN},
+    "visible": {"$ref": "#/$defs/rule"},
+    "fim_id": {"type": "string", "pattern": r"^[FG][0-9A-Za-z]{1,30}$"},
+    "fim_version": {"type": "string", "maxLength": 20},
+    "label": {"$ref": "#/$defs/text"},
+    "help": {"$ref": "#/$defs/text"},
+}
+_ANSWER_COMMON = {
+    **_COMMON,
+    "required": {"type": "boolean"},
+    "compute": {"$ref": "#/$defs/rule"},
+    "prefill": {"enum": list(PREFILL_ATTRIBUTES)},
+    "validations": {"type": "array", "maxItems": 50, "items": {
+        "type": "object", "required": ["rule", "message"], "additionalProperties": False,
+        "properties": {"rule": {"$ref": "#/$defs/rule"}, "message": {"$ref": "#/$defs/text"}}}},
+}
+_CHOICE = {
+    "options": {"type": "array", "minItems": 1, "maxItems": MAX_OPTIONS,
+                "items": {"$ref": "#/$defs/option"}},
+    "codelist": {"type": "string"},
+}
+_EXTRA: dict[str, dict] = {
+    "text": {"min_length": _NN_INT, "max_length": {"type": "integer", "minimum": 1,
+                                                   "maximum": 5000},
+             "pattern": {"type": "string", "maxLength": MAX_PATTERN},
+             "pattern_message": {"$ref": "#/$defs/text"}},
+    "textarea": {"min_length": _NN_INT, "max_length": {"type": "integer", "minimum": 1,
+                                                       "maximum": 100000}},
+    "integer": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+    "decimal": {"min": {"type": "number"}, "max": {"type": "number"},
+                "decimals": {"type": "integer", "minimum": 0, "maximum": 6}},
+    "currency": {"min": {"type": "number"}, "max": {"type": "number"}},
+    "date": {"min": {"type": "string", "pattern": DATE_LIMIT_PATTERN},
+             "max": {"type": "string", "pattern": DATE_LIMIT_PATTERN}},
+    "boolean": {},
+    "choice": {**_CHOICE, "widget": {"enum": ["radio", "select"]}},
+    "multichoice": {**_CHOICE, "min_items": _NN_INT, "max_items": _NN_INT},
+    "email": {},
+    "phone": {},
+    "iban": {"countries": {"type": "array", "items": {"type": "string",
+                                                      "pattern": "^[A-Z]{2}$"}}},
+    "address": {"country": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+    "file": {"file": {"type": "object", "additionalProperties": False, "properties": {
+        "types": {"type": "array", "items": {"type": "string", "pattern": r"^[a-z]+/[\w.+-]+$"}},
+        "max_size": {"type": "integer", "minimum": 1}, "max_count": {"type": "integer",
+                                                                     "minimum": 1},
+        "min_count": _NN_INT}}},
+}
+
+
+def _item_schema(kind: str) -> dict:
+    if kind == "info":
+        props = {**_COMMON, "text": {"$ref": "#/$defs/text"}}
+        required = ["type", "key", "text"]
+    elif kind == "group":
+        props = {**_COMMON, "items": {"$ref": "#/$defs/items"},
+                 "repeat": {"type": "object", "additionalProperties": False,
+                            "properties": {"min": _NN_INT, "max": {"type": "integer",
+                                                                   "minimum": 1,
+                                                                   "maximum": 100}}}}
+        required = ["type", "key", "label", "items"]
+    else:
+        props = {**_ANSWER_COMMON, **_EXTRA[kind]}
+        required = ["type", "key", "label"]
+    return {"type": "object", "required": required, "properties": props,
+            "additionalProperties": False}
+
+
+DEFINITION_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://amtsweg.de/schema/amtsweg.form-1.json",
+    "title": "amtsweg.form/1",
+    "type": "object",
+    "required": ["format", "title", "steps"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"const": FORMAT},
+        "title": {"$ref": "#/$defs/text"},
+        "fim": {"type": "object", "additionalProperties": False, "properties": {
+            "id": {"type": "string"}, "version": {"type": "string"},
+            "name": {"type": "string"}}},
+        "steps": {"type": "array", "minItems": 1, "maxItems": MAX_STEPS,
+                  "items": {"$ref": "#/$defs/step"}},
+        "notes": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["text"],
+            "properties": {"source": {"type": "string"}, "text": {"type": "string"}}}},
+    },
+    "$defs": {
+        "text": _TEXT,
+        "rule": _RULE,
+        "option": {"type": "object", "required": ["value", "label"],
+                   "additionalProperties": False,
+                   "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 100},
+                                  "label": {"$ref": "#/$defs/text"}}},
+        "step": {"type": "object", "required": ["key", "title", "items"],
+                 "additionalProperties": False,
+                 "properties": {"key": {"type": "string", "pattern": KEY_PATTERN},
+                                "title": {"$ref": "#/$defs/text"},
+                                "help": {"$ref": "#/$defs/text"},
+                                "visible": {"$ref": "#/$defs/rule"},
+                                "items": {"$ref": "#/$defs/items"}}},
+        "items": {"type": "array", "items": {"$ref": "#/$defs/item"}},
+        "item": {
+            "type": "object",
+            "required": ["type", "key"],
+            "properties": {"type": {"enum": list(ITEM_TYPES)}},
+            "allOf": [{"if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                       "then": {"$ref": f"#/$defs/item_{kind}"}} for kind in ITEM_TYPES],
+        },
+        **{f"item_{kind}": _item_schema(kind) for kind in ITEM_TYPES},
+    },
+}
+
+
+@dataclass(frozen=True)
+class DefinitionError:
+    """One problem of a definition: where it is and what is wrong, in the user's language."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+def format_path(parts: Any) -> str:
+    """("steps", 1, "items", 3) → "steps[1].items[3]"."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    Draft202012Validator.check_schema(DEFINITION_SCHEMA)
+    return Draft202012Validator(DEFINITION_SCHEMA)
+
+
+def _type_name(name: Any) -> str:
+    names = {"object": _("an object"), "array": _("a list"), "string": _("a text"),
+             "integer": _("a whole number"), "number": _("a number"),
+             "boolean": _("true or false")}
+    if isinstance(name, list):
+        return " / ".join(names.get(n, n) for n in name)
+    return names.get(name, str(name))
+
+
+def _schema_errors(error: ValidationError) -> Iterator[DefinitionError]:
+    path = list(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        for name in value:
+            if isinstance(instance, dict) and name not in instance:
+                yield DefinitionError(format_path([*path, name]), _("This property is required."))
+        return
+    if kind == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        for name in instance:
+            if name not in allowed:
+                yield DefinitionError(format_path([*path, name]), _("Unknown property."))
+        return
+    where = format_path(path)
+    if kind == "type":
+        message = _("Must be %(type)s.") % {"type": _type_name(value)}
+    elif kind == "const":
+        message = _("Must be “%(value)s”.") % {"value": value}
+    elif kind == "enum":
+        message = _("Must be one of: %(values)s.") % {"values": ", ".join(map(str, value))}
+    elif kind == "pattern" and path and path[-1] == "key":
+        message = _("A key starts with a lower-case letter and has at most 63 of a–z, 0–9 "
+                    "and _.")
+    elif kind == "pattern" and path and path[-1] in ("min", "max"):
+        message = _("Must be an ISO date (2026-11-30), “today” or an offset like "
+                    "“today-P18Y”.")
+    elif kind == "pattern":
+        message = _("Does not have the required form.")
+    elif kind == "minLength":
+        message = _("Must not be empty.") if value == 1 else _(
+            "Must have at least %(n)d characters.") % {"n": value}
+    elif kind == "maxLength":
+        message = _("Must have at most %(n)d characters.") % {"n": value}
+    elif kind == "minItems":
+        message = _("Must have at least %(n)d entries.") % {"n": value}
+    elif kind == "maxItems":
+        message = _("Must have at most %(n)d entries.") % {"n": value}
+    elif kind == "minimum":
+        message = _("Must be at least %(n)s.") % {"n": value}
+    elif kind == "maximum":
+        message = _("Must be at most %(n)s.") % {"n": value}
+    else:
+        message = _("Is not valid here.")
+    yield DefinitionError(where, message)
+
+
+# --- regular expressions -------------------------------------------------------------------
+
+_UNIVERSE = "".join(map(chr, range(256))) + "äöüßÄÖÜẞ€–—„“中Ωπ\u2028\u00a0"
+_ALL = frozenset(_UNIVERSE)
+_CATEGORY = {
+    sre_c.CATEGORY_DIGIT: str.isdigit, sre_c.CATEGORY_SPACE: str.isspace,
+    sre_c.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
+    sre_c.CATEGORY_LINEBREAK: lambda c: c == "\n",
+}
+_NEGATED = {
+    sre_c.CATEGORY_NOT_DIGIT: sre_c.CATEGORY_DIGIT, sre_c.CATEGORY_NOT_SPACE: sre_c.CATEGORY_SPACE,
+    sre_c.CATEGORY_NOT_WORD: sre_c.CATEGORY_WORD,
+    sre_c.CATEGORY_NOT_LINEBREAK: sre_c.CATEGORY_LINEBREAK,
+}
+_REPEATS = (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT)
+
+
+def _category(cat: Any) -> frozenset[str]:
+    if cat in _NEGATED:
+        return _ALL - _category(_NEGATED[cat])
+    test = _CATEGORY.get(cat)
+    return _ALL if test is None else frozenset(c for c in _UNIVERSE if test(c))
+
+
+def _charset(items: list) -> frozenset[str]:
+    chars: set[str] = set()
+    negate = False
+    for op, av in items:
+        if op is sre_c.NEGATE:
+            negate = True
+        elif op is sre_c.LITERAL:
+            chars.add(chr(av))
+        elif op is sre_c.RANGE:
+            chars.update(c for c in _UNIVERSE if av[0] <= ord(c) <= av[1])
+        elif op is sre_c.CATEGORY:
+            chars |= _category(av)
+        else:
+            return _ALL
+    return _ALL - chars if negate else frozenset(chars)
+
+
+def _atom(op: Any, av: Any) -> frozenset[str] | None:
+    """The characters a single-character element matches; None for other elements."""
+    if op is sre_c.LITERAL:
+        return frozenset(chr(av))
+    if op is sre_c.NOT_LITERAL:
+        return _ALL - {chr(av)}
+    if op is sre_c.ANY:
+        return _ALL
+    if op is sre_c.IN:
+        return _charset(av)
+    return None
+
+
+def _children(op: Any, av: Any) -> list[list]:
+    if op is sre_c.SUBPATTERN:
+        return [list(av[3])]
+    if op is sre_c.BRANCH:
+        return [list(alt) for alt in av[1]]
+    if op in _REPEATS or op is sre_c.POSSESSIVE_REPEAT:
+        return [list(av[2])]
+    if op is sre_c.ATOMIC_GROUP:
+        return [list(av)]
+    if op is sre_c.GROUPREF_EXISTS:
+        return [list(av[1])] + ([list(av[2])] if av[2] else [[]])
+    return []
+
+
+def _nullable_item(op: Any, av: Any) -> bool:
+    if _atom(op, av) is not None:
+        return False
+    if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT, sre_c.GROUPREF):
+        return True
+    if op in _REPEATS or op is sre_c.POSSESSIVE_REPEAT:
+        return av[0] == 0 or _nullable(list(av[2]))
+    if op is sre_c.BRANCH or op is sre_c.GROUPREF_EXISTS:
+        return any(_nullable(c) for c in _children(op, av))
+    return all(_nullable(c) for c in _children(op, av))
+
+
+def _nullable(seq: list) -> bool:
+    return all(_nullable_item(op, av) for op, av in seq)
+
+
+def _first(seq: list) -> frozenset[str]:
+    """Characters a match of the sequence can start with."""
+    out: set[str] = set()
+    for op, av in seq:
+        atom = _atom(op, av)
+        if atom is not None:
+            return frozenset(out | atom)
+        if op is sre_c.GROUPREF:
+            return _ALL
+        for child in _children(op, av):
+            out |= _first(child)
+        if not _nullable_item(op, av):
+            break
+    return frozenset(out)
+
+
+def _chars(seq: list) -> frozenset[str]:
+    """Every character a match of the sequence can contain."""
+    out: set[str] = set()
+    for op, av in seq:
+        atom = _atom(op, av)
+        if atom is not None:
+            out |= atom
+        elif op is sre_c.GROUPREF:
+            return _ALL
+        else:
+            for child in _children(op, av):
+                out |= _chars(child)
+    return frozenset(out)
+
+
+def _nested_unbounded(seq: list, first: frozenset[str], tail_nullable: bool) -> bool:
+    """Whether an unbounded repeat inside an outer repeat's body can hand characters over to
+    the next round of the outer repeat: then a failing match tries every way to split."""
+    for i, (op, av) in enumerate(seq):
+        tail = tail_nullable and _nullable(seq[i + 1:])
+        if op in _REPEATS and av[1] == sre_c.MAXREPEAT and tail and _chars(list(av[2])) & first:
+            return True
+        for child in _children(op, av):
+            if op is not sre_c.POSSESSIVE_REPEAT and op is not sre_c.ATOMIC_GROUP and (
+                    _nested_unbounded(child, first, tail)):
+                return True
+    return False
+
+
+def _ambiguous_branch(seq: list) -> bool:
+    """A branch whose alternatives can start alike (or one is empty) inside a repeat."""
+    for op, av in seq:
+        if op is sre_c.BRANCH:
+            alts = [list(a) for a in av[1]]
+            if any(_nullable(a) for a in alts):
+                return True
+            seen: set[str] = set()
+            for alt in alts:
+                first = _first(alt)
+                if first & seen:
+                    return True
+                seen |= first
+        if op in _REPEATS:
+            continue  # inner repeats are checked on their own
+        if any(_ambiguous_branch(c) for c in _children(op, av)):
+            return True
+    return False
+
+
+def _walk_repeats(seq: list) -> Iterator[tuple]:
+    for op, av in seq:
+        if op in _REPEATS:
+            yield op, av
+        for child in _children(op, av):
+            yield from _walk_repeats(child)
+
+
+def pattern_is_safe(pattern: str) -> str | None:
+    """Why a pattern could backtrack catastrophically, or None if it cannot.
+
+    Python's `re` has no time limit, so patterns are vetted statically when a definition is
+    saved: a repeat must not contain an unbounded repeat that can run into its next round
+    (`(a+)+`, `(.*)*`, `(\\w+\\s?)+`), nor alternatives that can match the same start
+    (`(a|a)*`, `(a|ab)*`). Patterns like `^[a-z]+(-[a-z]+)*$` remain allowed.
+    """
+    try:
+        parsed = sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return _("The pattern is not a valid regular expression.")
+    for _op, (_low, high, body) in _walk_repeats(list(parsed.data)):
+        if high <= 1:
+            continue
+        body = list(body)
+        if _nested_unbounded(body, _first(body) if not _nullable(body) else _ALL, True):
+            return _("The pattern has nested repetitions, which can make matching extremely "
+                     "slow.")
+        if _ambiguous_branch(body):
+            return _("The pattern repeats alternatives that can match the same text, which "
+                     "can make matching extremely slow.")
+    return None
+
+
+def _check_pattern(pattern: str) -> str | None:
+    if len(pattern) > MAX_PATTERN:
+        return _("A pattern may have at most %(n)d characters.") % {"n": MAX_PATTERN}
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return _("The pattern is not a valid regular expression.")
+    return pattern_is_safe(pattern)
+
+
+# --- checks beyond the schema --------------------------------------------------------------
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[DefinitionError] = []
+        self.answer_items = 0
+        self.rules: list[tuple[str, Any, tuple[dict, ...]]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.append(DefinitionError(path, message))
+
+    def rule(self, path: str, rule: Any, scopes: tuple[dict, ...]) -> None:
+        self.rules.append((path, rule, scopes))
+
+    def container(self, items: list, path: str, depth: int, scopes: tuple[dict, ...],
+                  seen: dict[str, str]) -> None:
+        for i, item in enumerate(items):
+            where = f"{path}.items[{i}]"
+            key = item.get("key")
+            if key in seen:
+                self.add(f"{where}.key", _("The key “%(key)s” is already used at %(path)s.")
+                         % {"key": key, "path": seen[key]})
+            else:
+                seen[key] = where
+            self.item(item, where, depth, scopes)
+
+    def item(self, item: dict, where: str, depth: int, scopes: tuple[dict, ...]) -> None:
+        kind = item["type"]
+        if "visible" in item:
+            self.rule(f"{where}.visible", item["visible"], scopes)
+        if kind == "group":
+            if depth >= MAX_DEPTH:
+                self.add(where, _("Groups may be nested at most %(n)d levels deep.")
+                         % {"n": MAX_DEPTH})
+                return
+            repeat = item.get("repeat")
+            if repeat and repeat.get("min", 0) > repeat.get("max", 10):
+                self.add(f"{where}.repeat.min", _("The minimum is larger than the maximum."))
+            inner = (*scopes, _index(item["items"])) if repeat else scopes
+            self.container(item["items"], where, depth + 1, inner, {})
+            return
+        if kind == "info":
+            return
+        self.answer_items += 1
+        if "compute" in item:
+            self.rule(f"{where}.compute", item["compute"], scopes)
+        for j, check in enumerate(item.get("validations", [])):
+            self.rule(f"{where}.validations[{j}].rule", check["rule"], scopes)
+        for low, high in (("min", "max"), ("min_length", "max_length"),
+                          ("min_items", "max_items")):
+            a, b = item.get(low), item.get(high)
+            if (isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > b) or (
+                    kind == "date" and _iso(a) and _iso(b) and a > b):
+                self.add(f"{where}.{low}", _("The minimum is larger than the maximum."))
+        spec = item.get("file") or {}
+        if spec.get("min_count", 0) > spec.get("max_count", spec.get("min_count", 0)):
+            self.add(f"{where}.file.min_count", _("The minimum is larger than the maximum."))
+        if "pattern" in item:
+            problem = _check_pattern(item["pattern"])
+            if problem:
+                self.add(f"{where}.pattern", problem)
+        if kind in ("choice", "multichoice"):
+            self.choice(item, where)
+
+    def choice(self, item: dict, where: str) -> None:
+        if ("options" in item) == ("codelist" in item):
+            self.add(where, _("A choice needs either “options” or “codelist”, not both."))
+        if "codelist" in item and item["codelist"] not in codelists.names():
+            self.add(f"{where}.codelist", _("There is no code list “%(name)s”.")
+                     % {"name": item["codelist"]})
+        values: set[str] = set()
+        for j, option in enumerate(item.get("options", [])):
+            if option["value"] in values:
+                self.add(f"{where}.options[{j}].value",
+                         _("The option value “%(value)s” is used twice.")
+                         % {"value": option["value"]})
+            values.add(option["value"])
+
+
+def _iso(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 10 and value[4] == "-"
+
+
+def _index(items: list) -> dict:
+    """key → item of one container, for resolving `var` paths."""
+    return {item["key"]: item for item in items if item.get("type") != "info"}
+
+
+def path_exists(path: str, container: dict) -> bool:
+    """Whether a dotted answer path names an item (or part of an answer) in a container."""
+    parts = path.split(".")
+    current: dict | None = container
+    item: dict | None = None
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if item is not None:
+            kind = item["type"]
+            if kind == "group" and item.get("repeat") and part.isdigit():
+                i += 1
+                if i == len(parts):
+                    return True
+                part = parts[i]
+            elif kind in ("multichoice", "file") and part.isdigit():
+                return i == len(parts) - 1
+            elif kind == "address":
+                return part in ADDRESS_FIELDS and i == len(parts) - 1
+            elif kind != "group":
+                return False
+            current = _index(item["items"])
+        if current is None or part not in current:
+            return False
+        item = current[part]
+        current = None
+        i += 1
+    return True
+
+
+def validate_definition(defn: Any) -> list[DefinitionError]:
+    """All problems of a form definition; an empty list means it can be saved."""
+    errors = sorted({e for err in _validator().iter_errors(defn) for e in _schema_errors(err)},
+                    key=lambda e: e.path)
+    if errors:
+        return errors
+    checker = _Checker()
+    seen: dict[str, str] = {}
+    step_keys: set[str] = set()
+    root = {}
+    for step in defn["steps"]:
+        root.update(_index(step["items"]))
+    for s, step in enumerate(defn["steps"]):
+        where = f"steps[{s}]"
+        if step["key"] in step_keys:
+            checker.add(f"{where}.key", _("The step key “%(key)s” is already used.")
+                        % {"key": step["key"]})
+        step_keys.add(step["key"])
+        if "visible" in step:
+            checker.rule(f"{where}.visible", step["visible"], ())
+        checker.container(step["items"], where, 0, (), seen)
+    if checker.answer_items > MAX_ANSWER_ITEMS:
+        checker.add("steps", _("A form may have at most %(n)d fields.")
+                    % {"n": MAX_ANSWER_ITEMS})
+    if len(checker.rules) > MAX_RULES:
+        checker.add("steps", _("A form may have at most %(n)d rules.") % {"n": MAX_RULES})
+    for where, rule, scopes in checker.rules:
+        problems = logic.check_rule(rule)
+        for problem in problems:
+            checker.add(where, problem)
+        if problems:
+            continue
+        for path in logic.var_paths(rule):
+            if not any(path_exists(path, c) for c in ((scopes[-1], root) if scopes else (root,))):
+                checker.add(where, _("The rule refers to “%(path)s”, which is not a field of "
+                                     "this form.") % {"path": path})
+    return checker.errors
