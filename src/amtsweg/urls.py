@@ -11,9 +11,11 @@ from amtsweg.api.views import api, jwks_view, routing_api
 
 urlpatterns = [
     path("", include("amtsweg.portal.urls")),
+    path("", include("amtsweg.submissions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("amtsweg.accounts.urls")),
     path("konto/postfach/", include("amtsweg.mailbox.urls")),
+    path("verwaltung/", include("amtsweg.services.urls")),
     path("api/v1/", api.urls),
     path("api/routing/v1/", routing_api.urls),
     path(".well-known/jwks.json", jwks_view, name="jwks"),

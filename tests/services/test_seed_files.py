@@ -61,7 +61,8 @@ def test_service_file(slug):
         assert text["de"] and text["en"]
     version = data["version"]
     assert version["trust_level"] in ("basis", "substanziell", "hoch")
-    assert version["applicants"] and set(version["applicants"]) <= {"person", "organisation", "guest"}
+    assert version["applicants"]
+    assert set(version["applicants"]) <= {"person", "organisation", "guest"}
     if "guest" in version["applicants"]:
         assert version["trust_level"] == "basis", "guests are only possible with trust level basis"
     assert version["form"]["format"] == "amtsweg.form/1"

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from amtsweg.core.mail import send_after_commit
 
 from . import throttle, twofactor
-from .models import Consent, TrustLevel, User
+from .models import Consent, StaffRole, TrustLevel, User
 
 log = logging.getLogger(__name__)
 VERIFY_SALT = "amtsweg.accounts.verify-email"
@@ -182,3 +182,24 @@ def end_all_sessions(request: HttpRequest, user: User) -> None:
     """Log out everywhere: every session of the account stops being valid."""
     User.objects.filter(pk=user.pk).update(session_version=user.session_version + 1)
     logout(request)
+
+
+@transaction.atomic
+def grant_staff_role(user: User, authority, role: str) -> StaffRole:
+    """Give `user` a staff role at `authority`. Staff must use two factors (middleware)."""
+    if role not in StaffRole.Role.values:
+        raise ValueError(f"Unknown staff role {role!r}")
+    granted, _created = StaffRole.objects.get_or_create(user=user, authority=authority,
+                                                        role=role)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return granted
+
+
+@transaction.atomic
+def revoke_staff_role(user: User, authority, role: str) -> None:
+    StaffRole.objects.filter(user=user, authority=authority, role=role).delete()
+    if not user.is_superuser and not user.staff_roles.exists():
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])

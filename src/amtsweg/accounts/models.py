@@ -294,3 +294,30 @@ class PendingSamlResponse(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class StaffRole(models.Model):
+    """A staff member's role at one Behörde; what a person may see and do follows from these.
+
+    Roles: the Verfahrensdesigner:in builds services, the Kommunal-Admin adopts them and sets
+    local parameters, Sachbearbeitung and Leitung work cases (back office).
+    """
+
+    class Role(models.TextChoices):
+        DESIGNER = "designer", _("service designer")
+        ADMIN = "admin", _("administrator of the authority")
+        CLERK = "clerk", _("clerk (Sachbearbeitung)")
+        LEAD = "lead", _("head of unit (Leitung)")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
+    authority = models.ForeignKey("territory.Authority", on_delete=models.CASCADE,
+                                  related_name="staff_roles")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "authority", "role"],
+                                               name="unique_staff_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.authority_id}:{self.role}"

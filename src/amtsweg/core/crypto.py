@@ -5,6 +5,7 @@ var/field_key (mode 0600). Values carry a version prefix so that the key can be 
 """
 
 import base64
+import hashlib
 import os
 from functools import cache
 
@@ -12,6 +13,27 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 PREFIX = "v1:"
+
+
+def _decode(configured: str) -> bytes:
+    key = base64.urlsafe_b64decode(configured)
+    if len(key) != 32:
+        raise ValueError("FIELD_ENCRYPTION_KEY must be 32 bytes, base64-encoded.")
+    return key
+
+
+def key_id(key: bytes) -> str:
+    return hashlib.sha256(b"amtsweg-master:" + key).hexdigest()[:12]
+
+
+@cache
+def master_keys() -> dict[str, bytes]:
+    """Master keys by id: the current one first, then FIELD_ENCRYPTION_OLD_KEYS (comma-
+    separated) that are still accepted for unwrapping while keys are rotated."""
+    keys = {key_id(k): k for k in [_key()]}
+    for old in filter(None, os.environ.get("FIELD_ENCRYPTION_OLD_KEYS", "").split(",")):
+        keys.setdefault(key_id(_decode(old.strip())), _decode(old.strip()))
+    return keys
 
 
 @cache

@@ -22,3 +22,21 @@ class DataVersion(models.Model):
     @classmethod
     def current(cls, key: str) -> int:
         return cls.objects.filter(key=key).values_list("version", flat=True).first() or 0
+
+
+class TenantKey(models.Model):
+    """A data key of one tenant (e.g. an Authority), wrapped by the master key from the
+    environment. New data uses the newest version; old versions stay to decrypt old data."""
+
+    tenant = models.CharField(max_length=60)
+    version = models.PositiveIntegerField()
+    wrapped = models.TextField()
+    master_kid = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "version"],
+                                               name="unique_tenant_key_version")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant}#{self.version}"

@@ -101,7 +101,7 @@ def render_pdf(template: str, data: dict, *, lang: str = "de",
                   "dated": "1" if created else ""}
     try:
         pdf = doc.compile(sys_inputs, format="pdf", pdf_standards=PDF_STANDARDS,
-                          timestamp=created)
+                          timestamp=created.replace(microsecond=0) if created else None)
     except typst.TypstError as e:
         raise DocumentError(f"document template '{template}': {e}") from e
     assert isinstance(pdf, bytes)

@@ -475,3 +475,103 @@ def compile_form(defn: Mapping) -> CompiledForm:
     text = _canonical(defn)
     return _compile_cached(hashlib.sha256(text.encode()).hexdigest(), text)
 
+
+
+def _walk(items: list[Item]) -> Iterator[Item]:
+    for item in items:
+        yield item
+        yield from _walk(item.children)
+
+
+def _all_items(form: CompiledForm) -> Iterator[Item]:
+    for step in form.steps:
+        yield from _walk(step.items)
+
+
+def has_prefill(form: CompiledForm) -> bool:
+    return any(item.spec.get("prefill") for item in _all_items(form))
+
+
+def computed_paths(form: CompiledForm) -> frozenset[str]:
+    return frozenset(item.path for item in _all_items(form) if item.compute is not None)
+
+
+def step_of(form: CompiledForm, path: str) -> str | None:
+    item = form.item(path)
+    return item.step if item is not None else None
+
+
+def upload_ids(form: CompiledForm, answers: Mapping) -> list[str]:
+    """Every upload id referenced by the file fields of cleaned answers."""
+    found: list[str] = []
+
+    def visit(items: list[Item], values: Any) -> None:
+        if not isinstance(values, dict):
+            return
+        for item in items:
+            value = values.get(item.key)
+            if item.type == "file" and isinstance(value, list):
+                found.extend(str(v) for v in value)
+            elif item.type == "group" and item.repeat is not None and isinstance(value, list):
+                for entry in value:
+                    visit(item.children, entry)
+            elif item.type == "group":
+                visit(item.children, value)
+
+    for step in form.steps:
+        visit(step.items, answers)
+    return found
+
+
+def prefilled_values(form: CompiledForm, answers: Mapping) -> dict[str, Any]:
+    """Answers of the items that carry a profile attribute (`prefill`), by attribute; entries
+    of repeated groups are left out (they describe other people)."""
+    found: dict[str, Any] = {}
+
+    def visit(items: list[Item], values: Any) -> None:
+        if not isinstance(values, dict):
+            return
+        for item in items:
+            if item.type == "group" and item.repeat is None:
+                visit(item.children, values.get(item.key))
+            elif (attr := item.spec.get("prefill")) and not types.is_empty(values.get(item.key)):
+                found.setdefault(attr, values[item.key])
+
+    for step in form.steps:
+        visit(step.items, answers)
+    return found
+
+
+def summary_sections(form: CompiledForm, answers: Mapping, lang: str | None = None,
+                     uploads: Mapping[str, str] | None = None) -> list[dict]:
+    """The summary as `[{"step", "title", "rows": [(label, value)]}]`; labels inside groups
+    carry the group's label ("Kind 1 – Vorname") so every row stands on its own."""
+    lang = (lang or translation.get_language() or "de")[:2]
+    with translation.override(lang):
+        cleaned, _errors = form.validate(answers)
+        sections = []
+        for step in form.visible_steps(answers):
+            rows: list[tuple[str, str]] = []
+            _summary_rows(step.items, cleaned, lang, uploads or {}, "", rows)
+            sections.append({"step": step.key, "title": label_of(step.title, lang),
+                             "rows": rows})
+        return sections
+
+
+def _summary_rows(items: list[Item], values: Any, lang: str, uploads: Mapping[str, str],
+                  prefix: str, rows: list) -> None:
+    if not isinstance(values, dict):
+        return
+    for item in items:
+        if item.type == "info" or item.key not in values:
+            continue
+        label = label_of(item.label, lang)
+        value = values[item.key]
+        if item.type == "group" and item.repeat is not None:
+            for i, entry in enumerate(value or []):
+                _summary_rows(item.children, entry, lang, uploads, f"{prefix}{label} {i + 1} – ",
+                              rows)
+        elif item.type == "group":
+            _summary_rows(item.children, value, lang, uploads, f"{prefix}{label} – ", rows)
+        else:
+            rows.append((prefix + label, display(item.spec, value, lang, uploads)))

@@ -1,10 +1,13 @@
-"""Create the demo Landesadmin login (only for demo installations)."""
+"""Create the demo logins (only for demo installations): the Landesadmin and the staff of
+the Gemeinde Allendorf (Eder), who design and adopt services."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 USERNAME = "landesadmin@demo.example"
+STAFF = "kommune@demo.example"
+ALLENDORF = "06635001"  # Allendorf (Eder)
 PASSWORD = "Amtsweg-Demo-2026"  # noqa: S105 - documented demo login, demo installations only
 
 
@@ -17,7 +20,26 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if user_model.objects.filter(email=USERNAME).exists():
             self.stdout.write(f"Demo login {USERNAME} exists.")
-            return
-        user_model.objects.create_superuser(USERNAME, PASSWORD, first_name="Demo",
-                                            last_name="Landesadmin")
-        self.stdout.write(f"Demo login: {USERNAME} / {PASSWORD} (at /admin/)")
+        else:
+            user_model.objects.create_superuser(USERNAME, PASSWORD, first_name="Demo",
+                                                last_name="Landesadmin")
+            self.stdout.write(f"Demo login: {USERNAME} / {PASSWORD} (at /admin/)")
+        self._staff(user_model)
+
+    def _staff(self, user_model) -> None:
+        """Designer and admin of every demo Behörde of Allendorf (Eder)."""
+        from django.utils import timezone
+
+        from amtsweg.accounts.actions import grant_staff_role
+        from amtsweg.accounts.models import StaffRole
+        from amtsweg.territory.models import Authority
+
+        user = user_model.objects.filter(email=STAFF).first()
+        if user is None:
+            user = user_model.objects.create_user(
+                STAFF, PASSWORD, first_name="Demo", last_name="Gemeinde Allendorf",
+                email_verified_at=timezone.now())
+        for authority in Authority.objects.filter(area__ags=ALLENDORF, is_demo=True):
+            grant_staff_role(user, authority, StaffRole.Role.DESIGNER)
+            grant_staff_role(user, authority, StaffRole.Role.ADMIN)
+        self.stdout.write(f"Demo staff login: {STAFF} / {PASSWORD} (at /verwaltung/)")

@@ -1,8 +1,10 @@
-"""Import the shipped territory and catalogue data, and the demo authorities (idempotent)."""
+"""Import the shipped territory and catalogue data, and the demo authorities and services
+(idempotent)."""
 
 from django.core.management.base import BaseCommand
 
 from amtsweg.catalog.actions import import_catalog
+from amtsweg.services.demo import load_demo_services
 from amtsweg.territory.actions import import_territory
 from amtsweg.territory.demo import load_demo_authorities
 
@@ -31,4 +33,7 @@ class Command(BaseCommand):
                 f"Demo: {stats['authorities']} Behörden, "
                 f"{stats['responsibilities']} Zuständigkeiten"
             )
+            stats = load_demo_services()
+            self.stdout.write(f"Demo: {stats['services']} online services, "
+                              f"{stats['adoptions']} adoptions")
         self.stdout.write(self.style.SUCCESS("Import complete."))

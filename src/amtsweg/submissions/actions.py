@@ -1,0 +1,373 @@
+"""Applying online: start a draft, save steps and uploads, resume, submit (idempotent).
+
+The server is the source of truth: every step is parsed and validated by the form engine;
+answers are saved even when a step has errors (nothing typed is lost); submit validates the
+whole form again against the exact service version.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import magic
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from amtsweg.accounts.models import Consent, Organisation, User
+from amtsweg.core import mail, tenantcrypto
+from amtsweg.forms import engine, logic
+from amtsweg.forms.engine import CompiledForm, compile_form
+from amtsweg.services.models import Adoption, ServiceVersion, text
+from amtsweg.territory.models import Area
+
+from .models import Draft, Submission, Upload
+
+DRAFT_DAYS = 30
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class ApplyError(Exception):
+    """A person-facing refusal (a sentence); nothing was changed."""
+
+
+@dataclass
+class SubmitErrors(Exception):
+    step: str
+    errors: dict[str, list[str]]
+
+
+_forms: dict[tuple[int, str], CompiledForm] = {}
+
+
+def form_of(version: ServiceVersion) -> CompiledForm:
+    """The compiled form of a version; published versions never change, drafts carry their
+    content hash, so (id, hash) is a safe cache key that skips hashing the definition."""
+    key = (version.pk, version.content_hash)
+    form = _forms.get(key) if version.content_hash else None
+    if form is None:
+        form = compile_form(version.form)
+        if version.content_hash:
+            if len(_forms) > 256:
+                _forms.clear()
+            _forms[key] = form
+    return form
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def prefill_consented(user: User) -> bool:
+    return Consent.objects.filter(user=user, kind=Consent.Kind.PREFILL,
+                                  withdrawn_at__isnull=True).exists()
+
+
+def give_prefill_consent(user: User) -> None:
+    if not prefill_consented(user):
+        Consent.objects.create(user=user, kind=Consent.Kind.PREFILL)
+
+
+def profile_values(user: User) -> dict[str, str]:
+    from amtsweg.accounts.profile import attributes
+
+    values = {name: attr.value for name, attr in attributes(user).items()}
+    if "city" in values:  # the profile says city, forms say place (docs/forms.md)
+        values.setdefault("place", values["city"])
+    values.setdefault("email", user.email)
+    if user.first_name:
+        values.setdefault("given_name", user.first_name)
+    if user.last_name:
+        values.setdefault("family_name", user.last_name)
+    return values
+
+
+def start(*, adoption: Adoption, area: Area, user: User | None, trust_level: str,
+          organisation: Organisation | None = None, guest_email: str = "",
+          prefill: bool = False) -> tuple[Draft, str]:
+    """A new draft for `adoption` at `area`. Returns (draft, resume token for guests)."""
+    version = adoption.version
+    if not adoption.active or version.state != ServiceVersion.State.PUBLISHED:
+        raise ApplyError(_("This service cannot be applied for online at the moment."))
+    if user is None:
+        if not version.allows("guest"):
+            raise ApplyError(_("Log in with your Servicekonto to apply for this service."))
+        if not guest_email:
+            raise ApplyError(_("Enter your e-mail address."))
+    elif organisation is not None:
+        if not version.allows("organisation"):
+            raise ApplyError(_("Organisations cannot apply for this service."))
+        if not organisation.memberships.filter(user=user).exists():
+            raise ApplyError(_("You are not a member of this organisation."))
+    elif not version.allows("person"):
+        raise ApplyError(_("Only organisations can apply for this service."))
+    form = form_of(version)
+    answers: dict = {}
+    if user is not None and prefill and engine.has_prefill(form):
+        give_prefill_consent(user)
+        answers = form.prefill(answers, profile_values(user))
+    token = secrets.token_urlsafe(32) if user is None else ""
+    with transaction.atomic():
+        draft = Draft(adoption=adoption, version=version, authority_id=adoption.authority_id,
+                      area=area, user=user, organisation=organisation,
+                      resume_token_hash=_hash_token(token) if token else "",
+                      step=form.step_keys[0],
+                      expires_at=timezone.now() + timedelta(days=DRAFT_DAYS))
+        draft.set_content(answers=answers, email=guest_email, level=trust_level)
+        draft.save()
+        if token:
+            send_resume_link(draft, token)
+    return draft, token
+
+
+def send_resume_link(draft: Draft, token: str) -> None:
+    url = settings.SITE_URL.rstrip("/") + reverse("submissions:resume", args=[token])
+    mail.send_after_commit(
+        draft.content.get("email", ""), _("Your application: link to continue"),
+        "submissions/email/resume.txt",
+        {"service": draft.adoption.service.title_text, "url": url,
+         "expires": draft.expires_at, "authority": draft.authority.name})
+
+
+def draft_for_token(token: str) -> Draft | None:
+    if not token:
+        return None
+    return (Draft.objects.filter(resume_token_hash=_hash_token(token),
+                                 expires_at__gt=timezone.now()).first())
+
+
+def save_step(draft: Draft, step: str, post, files: dict[str, list[UploadedFile]],
+              *, validate: bool = True) -> dict[str, list[str]]:
+    """Merge a posted step into the draft and save it; return the step's errors.
+
+    Uploads are checked and stored first; a refused file becomes an error at its field.
+    """
+    form = form_of(draft.version)
+    answers = form.parse_step(step, post, draft.answers)
+    upload_errors: dict[str, list[str]] = {}
+    for path, uploaded in files.items():
+        item = form.item(path)
+        if item is None or item.type != "file" or not form.is_visible(path, answers):
+            continue
+        current = [v for v in (_get(answers, path) or []) if isinstance(v, str)]
+        for f in uploaded:
+            try:
+                upload = store_upload(draft, path, item.spec, f, len(current))
+            except ApplyError as exc:
+                upload_errors.setdefault(path, []).append(str(exc))
+            else:
+                current.append(str(upload.pk))
+        _set(answers, path, current)
+    with transaction.atomic():
+        draft.set_content(answers=answers)
+        draft.step = step
+        draft.expires_at = timezone.now() + timedelta(days=DRAFT_DAYS)
+        draft.save(update_fields=["data", "step", "updated_at", "expires_at"])
+    if not validate:
+        return upload_errors
+    _cleaned, errors = form.validate(answers, step=step)
+    for path, messages in upload_errors.items():
+        errors.setdefault(path, []).extend(messages)
+    return errors
+
+
+def _get(answers: dict, path: str):
+    node = answers
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def _set(answers: dict, path: str, value) -> None:
+    parts = path.split(".")
+    node = answers
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def store_upload(draft: Draft, path: str, item: dict, f: UploadedFile, existing: int) -> Upload:
+    rules = item.get("file") or {}
+    label = text(item.get("label"))
+    if existing >= int(rules.get("max_count", 1)):
+        raise ApplyError(_("%(label)s: you can add at most %(n)s files.")
+                         % {"label": label, "n": rules.get("max_count", 1)})
+    max_size = min(int(rules.get("max_size", 10 * 1024 * 1024)), MAX_UPLOAD_BYTES)
+    if f.size > max_size:
+        raise ApplyError(_("%(name)s is too large: at most %(size)s MB.")
+                         % {"name": f.name, "size": round(max_size / 1024 / 1024, 1)})
+    data = f.read(max_size + 1)
+    if len(data) > max_size:
+        raise ApplyError(_("%(name)s is too large: at most %(size)s MB.")
+                         % {"name": f.name, "size": round(max_size / 1024 / 1024, 1)})
+    if not data:
+        raise ApplyError(_("%(name)s is empty.") % {"name": f.name})
+    detected = magic.from_buffer(data[:65536], mime=True)
+    allowed = rules.get("types") or ["application/pdf", "image/jpeg", "image/png"]
+    if detected not in allowed:
+        raise ApplyError(_("%(name)s is not an allowed file type (allowed: %(types)s).")
+                         % {"name": f.name, "types": ", ".join(_type_names(allowed))})
+    upload = Upload(draft=draft, authority_id=draft.authority_id, field=path,
+                    content_type=detected, size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest())
+    upload.meta = upload.seal({"name": (f.name or "datei")[-150:]})
+    upload.stored_name = default_storage.save(
+        f"uploads/{draft.authority_id}/{upload.pk}.bin",
+        ContentFile(tenantcrypto.seal(upload.tenant, data, f"upload-file:{upload.pk}")))
+    upload.save()
+    return upload
+
+
+def _type_names(types: list[str]) -> list[str]:
+    names = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG",
+             "image/tiff": "TIFF", "text/plain": "Text", "text/csv": "CSV"}
+    return [names.get(t, t) for t in types]
+
+
+def read_upload(upload: Upload) -> bytes:
+    with default_storage.open(upload.stored_name, "rb") as fh:
+        return tenantcrypto.open_(upload.tenant, fh.read(), f"upload-file:{upload.pk}")
+
+
+def remove_upload(draft: Draft, path: str, upload_id: str) -> None:
+    answers = draft.answers
+    current = [u for u in (_get(answers, path) or []) if u != upload_id]
+    _set(answers, path, current)
+    upload = draft.uploads.filter(pk=upload_id).first()
+    with transaction.atomic():
+        draft.set_content(answers=answers)
+        draft.save(update_fields=["data", "updated_at"])
+        if upload is not None:
+            name = upload.stored_name
+            upload.delete()
+            transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def upload_names(draft_or_submission) -> dict[str, dict]:
+    """Upload id → {"name", "size", "type"} of a draft's or a submission's files."""
+    return {str(u.pk): {"name": u.name, "size": u.size, "type": u.content_type}
+            for u in draft_or_submission.uploads.all()}
+
+
+def summary_sections(version: ServiceVersion, answers: dict, uploads: dict[str, dict],
+                     lang: str | None = None) -> list[dict]:
+    return engine.summary_sections(form_of(version), answers, lang,
+                                   {k: v["name"] for k, v in uploads.items()})
+
+
+def compute_fee(adoption: Adoption, version: ServiceVersion, answers: dict) -> Decimal | None:
+    amount = adoption.fee if adoption.fee is not None else (version.fee or {}).get("amount")
+    if amount is None:
+        return None
+    value = logic.evaluate(amount, answers) if isinstance(amount, dict) else amount
+    try:
+        fee = Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return None
+    return fee if fee >= 0 else None
+
+
+def applicant_name(form: CompiledForm, answers: dict, user: User | None) -> str:
+    names = engine.prefilled_values(form, answers)
+    name = " ".join(v for v in (names.get("given_name"), names.get("family_name")) if v)
+    if name:
+        return name
+    return user.get_full_name() if user else ""
+
+
+def new_receipt_number(now) -> str:
+    body = "".join(secrets.choice(CROCKFORD) for _ in range(8))
+    check = CROCKFORD[sum(CROCKFORD.index(c) * (i + 1) for i, c in enumerate(body)) % 32]
+    return f"AW-{now:%Y}-{body[:4]}-{body[4:]}{check}"
+
+
+def submit(draft_id, *, user: User | None, accepted: bool) -> Submission:
+    """Send the application. Idempotent: the same draft always gives the same submission,
+    whether the button was clicked twice, the request retried or sent from two tabs."""
+    done = Submission.objects.filter(draft_key=draft_id).first()
+    if done is not None:
+        return done
+    if not accepted:
+        raise ApplyError(_("Confirm the declaration to send your application."))
+    try:
+        with transaction.atomic():
+            draft = (Draft.objects.select_for_update().select_related(
+                "version", "adoption__service", "authority").filter(pk=draft_id).first())
+            if draft is None:
+                done = Submission.objects.filter(draft_key=draft_id).first()
+                if done is not None:
+                    return done
+                raise ApplyError(_("This application no longer exists."))
+            return _submit_locked(draft, user)
+    except IntegrityError:
+        done = Submission.objects.filter(draft_key=draft_id).first()
+        if done is None:
+            raise
+        return done
+
+
+def _submit_locked(draft: Draft, user: User | None) -> Submission:
+    version, adoption = draft.version, draft.adoption
+    if version.state == ServiceVersion.State.RETIRED or not adoption.active:
+        raise ApplyError(_("This service cannot be applied for online at the moment."))
+    form = form_of(version)
+    cleaned, errors = form.validate(draft.answers)
+    if errors:
+        first = next(iter(errors))
+        raise SubmitErrors(engine.step_of(form, first) or form.step_keys[0], errors)
+    now = timezone.now()
+    fee = compute_fee(adoption, version, cleaned)
+    email = (user.email if user else draft.content.get("email", ""))
+    submission = Submission(
+        draft_key=draft.pk, version=version, adoption=adoption, authority=draft.authority,
+        area=draft.area, user=draft.user, organisation=draft.organisation,
+        trust_level=draft.content.get("level", "basis"), lang=(get_language() or "de")[:2],
+        fee_amount=fee, submitted_at=now, receipt_number=new_receipt_number(now))
+    while Submission.objects.filter(receipt_number=submission.receipt_number).exists():
+        submission.receipt_number = new_receipt_number(now)
+    submission.data = submission.seal({
+        "answers": cleaned, "email": email,
+        "applicant": applicant_name(form, cleaned, draft.user),
+        "organisation": draft.organisation.name if draft.organisation else "",
+    })
+    submission.save(force_insert=True)
+    used = set(engine.upload_ids(form, cleaned))
+    Upload.objects.filter(draft=draft, pk__in=used).update(submission=submission, draft=None)
+    leftovers = list(Upload.objects.filter(draft=draft).values_list("stored_name", flat=True))
+    draft.delete()
+    transaction.on_commit(lambda: [default_storage.delete(n) for n in leftovers])
+    if email:
+        _confirm(submission, email)
+    return submission
+
+
+def _confirm(submission: Submission, email: str) -> None:
+    mail.send_after_commit(
+        email, _("Your application %(number)s was received")
+        % {"number": submission.receipt_number},
+        "submissions/email/confirmation.txt",
+        {"submission": submission, "service": submission.adoption.service.title_text,
+         "authority": submission.authority,
+         "url": settings.SITE_URL.rstrip("/") + reverse("submissions:account_list")})
+
+
+def discard(draft: Draft) -> None:
+    names = list(draft.uploads.values_list("stored_name", flat=True))
+    with transaction.atomic():
+        draft.uploads.all().delete()
+        draft.delete()
+        transaction.on_commit(lambda: [default_storage.delete(n) for n in names])

@@ -1,0 +1,300 @@
+"""Applying online (citizen pages). Every draft is reachable only by its owner: the account
+that started it, or — for guests — the browser session that started or resumed it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from amtsweg.accounts.profile import has_level, require_level, session_level
+from amtsweg.forms import engine
+from amtsweg.forms import render as form_render
+from amtsweg.forms.types import options_of
+from amtsweg.services import actions as service_actions
+from amtsweg.services.models import OnlineService, text
+from amtsweg.territory import lookup
+
+from . import actions, receipts
+from .models import Draft, Submission
+
+GUEST_KEY = "guest_drafts"
+RECEIPTS_KEY = "receipts"
+
+
+def _offer(slug: str, ags: str):
+    service = get_object_or_404(OnlineService, slug=slug)
+    area = lookup.area_for_code(ags=ags) if ags.isdigit() and len(ags) == 8 else None
+    if area is None:
+        raise Http404
+    adoption = service_actions.offered(service.leistung_id, area.pk)
+    if adoption is None or adoption.service_id != service.pk:
+        return service, area, None
+    return service, area, adoption
+
+
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
+    service, area, adoption = _offer(slug, ags)
+    if adoption is None:
+        return render(request, "submissions/not_offered.html",
+                      {"service": service, "area": area}, status=404)
+    version = adoption.version
+    user = request.user if request.user.is_authenticated else None
+    form = actions.form_of(version)
+    organisations = []
+    if user is not None and version.allows("organisation"):
+        organisations = [m.organisation for m in user.memberships.select_related("organisation")]
+    context = {
+        "service": service, "area": area, "adoption": adoption, "version": version,
+        "authority": adoption.authority, "organisations": organisations,
+        "fee": _fee_text(adoption, version), "level_ok": user is not None and has_level(
+            request, version.trust_level),
+        "asks_prefill": user is not None and engine.has_prefill(form),
+        "prefill_consented": user is not None and actions.prefill_consented(user),
+        "drafts": (Draft.objects.filter(user=user, adoption=adoption) if user else []),
+        "error": "",
+    }
+    if request.method == "POST":
+        if user is None and not version.allows("guest"):
+            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+        if user is not None and not has_level(request, version.trust_level):
+            return require_level(version.trust_level)(lambda r: None)(request)
+        organisation = None
+        org_id = request.POST.get("organisation", "")
+        if org_id:
+            organisation = next((o for o in organisations if str(o.pk) == org_id), None)
+            if organisation is None:
+                context["error"] = _("Choose one of your organisations.")
+        email = request.POST.get("email", "").strip()[:254] if user is None else ""
+        if user is None and (not email or "@" not in email):
+            context["error"] = _("Enter your e-mail address, so that we can send you the "
+                                 "receipt and a link to continue later.")
+        if not context["error"]:
+            try:
+                draft, _token = actions.start(
+                    adoption=adoption, area=area, user=user, organisation=organisation,
+                    guest_email=email, trust_level=session_level(request),
+                    prefill=request.POST.get("prefill") == "1")
+            except actions.ApplyError as exc:
+                context["error"] = str(exc)
+            else:
+                if user is None:
+                    request.session[GUEST_KEY] = [*request.session.get(GUEST_KEY, []),
+                                                  str(draft.pk)][-20:]
+                return redirect("submissions:step", draft.pk, draft.step)
+    return render(request, "submissions/start.html", context,
+                  status=400 if context["error"] else 200)
+
+
+def _fee_text(adoption, version) -> str:
+    amount = adoption.fee if adoption.fee is not None else (version.fee or {}).get("amount")
+    explanation = text((version.fee or {}).get("explanation")) if adoption.fee is None else ""
+    if isinstance(amount, int | float):
+        value = f"{amount:,.2f} EUR".replace(",", "X").replace(".", ",").replace("X", ".")
+        if amount == 0:
+            value = _("free of charge")
+        return f"{value} – {explanation}" if explanation else value
+    return explanation or _("The fee depends on your answers; the summary shows it.")
+
+
+def _draft(request: HttpRequest, pk) -> Draft:
+    draft = (Draft.objects.select_related("version", "adoption__service", "authority", "area")
+             .filter(pk=pk).first())
+    if draft is None:
+        done = Submission.objects.filter(draft_key=pk).first()
+        if done is not None and _may_see(request, done):
+            raise _Done(done)
+        raise Http404
+    if draft.user_id is not None:
+        if request.user.pk != draft.user_id:
+            raise Http404
+        if not has_level(request, draft.version.trust_level):
+            raise PermissionDenied(_("Log in at the trust level this service needs."))
+    elif str(draft.pk) not in request.session.get(GUEST_KEY, []):
+        raise Http404
+    return draft
+
+
+class _Done(Exception):
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+
+
+def _may_see(request: HttpRequest, submission: Submission) -> bool:
+    if submission.user_id is not None:
+        return request.user.pk == submission.user_id
+    return submission.receipt_number in request.session.get(RECEIPTS_KEY, [])
+
+
+def _visible_steps(form, answers) -> list[dict]:
+    return [{"key": s.key, "title": s.title} for s in form.visible_steps(answers)]
+
+
+def _step_context(request, draft: Draft, step_key: str, errors: dict, answers: dict) -> dict:
+    form = actions.form_of(draft.version)
+    steps = _visible_steps(form, answers)
+    keys = [s["key"] for s in steps]
+    index = keys.index(step_key)
+    step = steps[index]
+    refresh = reverse("submissions:step", args=[draft.pk, step_key])
+    definition = draft.version.form
+    return {
+        "draft": draft, "service": draft.adoption.service, "authority": draft.authority,
+        "steps": steps, "step": step, "index": index, "total": len(steps) + 1,
+        "step_title": text(step.get("title")), "errors": errors,
+        "error_summary": form_render.render_error_summary(definition, errors, step_key)
+        if errors else "",
+        "fields": form_render.render_step(
+            definition, step_key, answers, errors,
+            visible=lambda path: form.is_visible(path, answers),
+            options_for=options_of, refresh_url=refresh,
+            uploads=actions.upload_names(draft), readonly_paths=engine.computed_paths(form)),
+        "is_first": index == 0,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
+    try:
+        draft = _draft(request, pk)
+    except _Done as done:
+        return redirect("submissions:done", done.submission.receipt_number)
+    form = actions.form_of(draft.version)
+    answers = draft.answers
+    keys = [s["key"] for s in _visible_steps(form, answers)]
+    if step_key not in keys:
+        return redirect("submissions:step", draft.pk, keys[0])
+    errors: dict = {}
+    if request.method == "POST":
+        action = request.POST.get("_action", "next")
+        files = {name: request.FILES.getlist(name) for name in request.FILES}
+        quiet = action != "next" and action != "summary"
+        errors = actions.save_step(draft, step_key, request.POST, files, validate=not quiet)
+        answers = draft.answers
+        if action.startswith("remove_upload:"):
+            _kind, path, upload_id = action.split(":", 2)
+            actions.remove_upload(draft, path, upload_id)
+            answers = draft.answers
+        if request.headers.get("HX-Request"):
+            return render(request, "submissions/_step_form.html",
+                          _step_context(request, draft, step_key, {}, answers))
+        keys = [s["key"] for s in _visible_steps(form, answers)]
+        if action == "back":
+            index = keys.index(step_key) if step_key in keys else 1
+            return redirect("submissions:step", draft.pk, keys[max(index - 1, 0)])
+        if action == "save":
+            messages.success(request, _("Your answers are saved. You can continue later."))
+            return redirect("submissions:saved", draft.pk)
+        if action == "next" and not errors:
+            index = keys.index(step_key) if step_key in keys else -1
+            if index + 1 < len(keys):
+                return redirect("submissions:step", draft.pk, keys[index + 1])
+            return redirect("submissions:summary", draft.pk)
+        if action != "next":
+            errors = {}
+    context = _step_context(request, draft, step_key, errors, answers)
+    return render(request, "submissions/step.html", context, status=400 if errors else 200)
+
+
+@require_http_methods(["GET"])
+def saved(request: HttpRequest, pk) -> HttpResponse:
+    try:
+        draft = _draft(request, pk)
+    except _Done as done:
+        return redirect("submissions:done", done.submission.receipt_number)
+    return render(request, "submissions/saved.html", {
+        "draft": draft, "service": draft.adoption.service, "guest": draft.user_id is None})
+
+
+@require_http_methods(["GET", "POST"])
+def summary(request: HttpRequest, pk) -> HttpResponse:
+    try:
+        draft = _draft(request, pk)
+    except _Done as done:
+        return redirect("submissions:done", done.submission.receipt_number)
+    form = actions.form_of(draft.version)
+    answers = draft.answers
+    error = ""
+    if request.method == "POST":
+        try:
+            submission = actions.submit(draft.pk, user=draft.user,
+                                        accepted=request.POST.get("declaration") == "1")
+        except actions.SubmitErrors as exc:
+            messages.error(request, _("Some answers are missing or need correcting."))
+            return redirect("submissions:step", draft.pk, exc.step)
+        except actions.ApplyError as exc:
+            error = str(exc)
+        else:
+            if submission.user_id is None:
+                request.session[RECEIPTS_KEY] = [*request.session.get(RECEIPTS_KEY, []),
+                                                 submission.receipt_number][-20:]
+            return redirect("submissions:done", submission.receipt_number)
+    cleaned, errors = form.validate(answers)
+    sections = actions.summary_sections(draft.version, answers, actions.upload_names(draft))
+    return render(request, "submissions/summary.html", {
+        "draft": draft, "service": draft.adoption.service, "authority": draft.authority,
+        "summary": form_render.render_summary(
+            sections, lambda key: reverse("submissions:step", args=[draft.pk, key])),
+        "incomplete": errors, "first_error_step": engine.step_of(form, next(iter(errors)))
+        if errors else "",
+        "fee": actions.compute_fee(draft.adoption, draft.version, cleaned),
+        "declaration": text(draft.version.declaration) or _(
+            "I confirm that my answers are true and complete."),
+        "error": error, "total": len(_visible_steps(form, answers)) + 1,
+    }, status=400 if error else 200)
+
+
+def _submission(request: HttpRequest, receipt: str) -> Submission:
+    submission = get_object_or_404(
+        Submission.objects.select_related("adoption__service", "authority", "version"),
+        receipt_number=receipt)
+    if not _may_see(request, submission):
+        raise Http404
+    return submission
+
+
+def done(request: HttpRequest, receipt: str) -> HttpResponse:
+    submission = _submission(request, receipt)
+    return render(request, "submissions/done.html", {
+        "submission": submission, "service": submission.adoption.service,
+        "authority": submission.authority, "email": submission.content.get("email", "")})
+
+
+def receipt_pdf(request: HttpRequest, receipt: str) -> HttpResponse:
+    submission = _submission(request, receipt)
+    response = HttpResponse(receipts.render(submission), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{submission.receipt_number}.pdf"'
+    return response
+
+
+def resume(request: HttpRequest, token: str) -> HttpResponse:
+    draft = actions.draft_for_token(token)
+    if draft is None:
+        return render(request, "submissions/resume_invalid.html", status=404)
+    request.session[GUEST_KEY] = [*request.session.get(GUEST_KEY, []), str(draft.pk)][-20:]
+    return redirect("submissions:step", draft.pk, draft.step or
+                    actions.form_of(draft.version).step_keys[0])
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    drafts = (Draft.objects.filter(user=request.user)
+              .select_related("adoption__service", "authority"))
+    submissions = (Submission.objects.filter(user=request.user)
+                   .select_related("adoption__service", "authority"))
+    return render(request, "submissions/account_list.html",
+                  {"drafts": drafts, "submissions": submissions})
+
+
+@login_required
+@require_POST
+def discard(request: HttpRequest, pk) -> HttpResponse:
+    draft = get_object_or_404(Draft, pk=pk, user=request.user)
+    actions.discard(draft)
+    messages.success(request, _("The draft was deleted."))
+    return redirect("submissions:account_list")
+
