@@ -3,7 +3,6 @@ tested in tests/accounts/test_twofactor.py)."""
 
 import itertools
 
-import pytest
 from django.test import Client
 
 from amtsweg.accounts.models import StaffRole, User
@@ -36,12 +35,3 @@ def client_for(user: User) -> Client:
     session.save()
     return client
 
-
-@pytest.fixture
-def designer() -> User:
-    return staff(("designer", fulda()))
-
-
-@pytest.fixture
-def dclient(designer) -> Client:
-    return client_for(designer)

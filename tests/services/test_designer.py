@@ -11,11 +11,21 @@ from django.core.management import call_command
 from amtsweg.services import actions
 from amtsweg.services.models import OnlineService, ServiceVersion
 
-from .staff import client_for, dclient, designer, fulda, other_authority, staff  # noqa: F401
+from .staff import client_for, fulda, other_authority, staff
 
 pytestmark = pytest.mark.django_db
 FIM = Path(__file__).resolve().parents[2] / "src/amtsweg/forms/data/fim/v3/simple.xml"
 LEIKA = "99027002012000"
+
+
+@pytest.fixture
+def designer():
+    return staff(("designer", fulda()))
+
+
+@pytest.fixture
+def dclient(designer):
+    return client_for(designer)
 
 
 def make_service(user, title="Testdienst") -> OnlineService:
