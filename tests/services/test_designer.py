@@ -379,3 +379,16 @@ def test_access_matrix(designer, who):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/verwaltung/dienste/")
     assert response.status_code == 302 and "/konto/anmelden/" in response["Location"]
+
+
+def test_a_duplicate_step_key_is_shown_at_the_add_step_form(dclient, designer):
+    version = draft(make_service(designer))
+    r = post_editor(dclient, version, {"op": "step_add", "newstep-title_de": "Noch mal",
+                                       "newstep-key": "angaben"})
+    page = r.content.decode()
+    assert r.status_code == 400 and 'id="id_newstep-key-error"' in page
+    assert "form.steps[1].key" in page
+    r = post_editor(dclient, version, {"op": "item_save", "addr": "0", "item-key": "x"})
+    assert r.status_code == 302  # an item operation on a step address: nothing happens
+    version.refresh_from_db()
+    assert len(version.form["steps"]) == 1 and version.lock_version == 0

@@ -75,13 +75,15 @@ def _changes(op: str, post, state: EditorState) -> dict:
             "definition"]}
     if op == "step_add":
         d = _bind(state, "add_step", StepForm(post, prefix="newstep"))
-        new, state.addr = editing.add_step(defn, _text(d, "title"), d["key"])
-        state.step = state.addr[0]
+        new, added = editing.add_step(defn, _text(d, "title"), d["key"])
+        state.step = added[0]
         return {"form": new}
     if addr is None:
         raise editing.EditError("")
     state.step = addr[0]
     state.addr = addr if len(addr) > 1 else None
+    if op in ("step_save", "item_save") and (len(addr) > 1) != (op == "item_save"):
+        raise editing.EditError(op)
     if op == "step_save":
         d = _bind(state, "step", StepForm(post, prefix="step"))
         step = editing.get(defn, addr)
@@ -122,8 +124,9 @@ def _attach(state: EditorState, problems) -> None:
             form, name = state.bound["item"], editing.field_for(rest)
         elif "add_item" in state.bound and addr == state.addr:
             form, name = state.bound["add_item"], editing.field_for(rest)
-        elif "step" in state.bound and len(addr) == 1:
-            form, name = state.bound["step"], {"title": "title_de", "key": "key"}.get(
+        elif ("step" in state.bound or "add_step" in state.bound) and len(addr) == 1:
+            form = state.bound.get("step") or state.bound["add_step"]
+            name = {"title": "title_de", "key": "key"}.get(
                 rest.split(".")[0])
         if form is not None:
             form.add_error(name if name in form.fields else None,
