@@ -239,7 +239,7 @@ def item_initial(item: dict) -> dict:
     }
 
 
-def _text(de: str, en: str) -> dict | None:
+def text_pair(de: str, en: str) -> dict | None:
     if not de:
         return None
     return {"de": de, "en": en} if en else {"de": de}
@@ -254,10 +254,10 @@ def build_item(old: dict, d: dict) -> dict:
         if keep in old:
             item[keep] = old[keep]
     if kind == "info":
-        item["text"] = _text(d["text_de"], d["text_en"]) or {"de": d["label_de"] or "—"}
+        item["text"] = text_pair(d["text_de"], d["text_en"]) or {"de": d["label_de"] or "—"}
     else:
-        item["label"] = _text(d["label_de"], d["label_en"]) or {"de": ""}
-    if help_ := _text(d["help_de"], d["help_en"]):
+        item["label"] = text_pair(d["label_de"], d["label_en"]) or {"de": ""}
+    if help_ := text_pair(d["help_de"], d["help_en"]):
         item["help"] = help_
     if d.get("visible") is not None:
         item["visible"] = d["visible"]
@@ -282,7 +282,7 @@ def build_item(old: dict, d: dict) -> dict:
                 item[name] = d[name]
     if kind == "text" and d.get("pattern"):
         item["pattern"] = d["pattern"]
-        if message := _text(d["pattern_message_de"], d["pattern_message_en"]):
+        if message := text_pair(d["pattern_message_de"], d["pattern_message_en"]):
             item["pattern_message"] = message
     if kind in ("integer", "decimal", "currency", "date"):
         for name in ("min", "max"):

@@ -158,10 +158,10 @@ class SettingsForm(forms.Form):
             fee["amount"] = d["fee"]
         if d["fee_example"]:
             fee["example"] = True
-        if explanation := editing._text(d["fee_explanation_de"], d["fee_explanation_en"]):
+        if explanation := editing.text_pair(d["fee_explanation_de"], d["fee_explanation_en"]):
             fee["explanation"] = explanation
         return {"trust_level": d["trust_level"], "applicants": d["applicants"], "fee": fee,
-                **{k: editing._text(d[f"{k}_de"], d[f"{k}_en"]) or {}
+                **{k: editing.text_pair(d[f"{k}_de"], d[f"{k}_en"]) or {}
                    for k in ("processing", "declaration")}}
 
 

@@ -44,7 +44,7 @@ class EditorState:
 
 
 def _text(d: dict, prefix: str) -> dict:
-    return editing._text(d[f"{prefix}_de"].strip(), d[f"{prefix}_en"].strip()) or {}
+    return editing.text_pair(d[f"{prefix}_de"].strip(), d[f"{prefix}_en"].strip()) or {}
 
 
 def _lock(post) -> int:
