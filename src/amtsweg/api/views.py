@@ -13,6 +13,7 @@ from amtsweg.core import signing
 
 from . import routing
 from .problems import Problem, bad_request, problem_response
+from .services import router as services_router
 
 LEIKA_RE = re.compile(r"^99\d{12}$")
 ARS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$")
@@ -40,8 +41,9 @@ def _install_problem_handlers(api: NinjaAPI) -> None:
 
 
 api = NinjaAPI(title="Amtsweg API", version="1", urls_namespace="api-v1",
-               description="Catalogue search of the Amtsweg state portal.")
+               description="Catalogue search and online services of the Amtsweg state portal.")
 _install_problem_handlers(api)
+api.add_router("", services_router)
 
 
 class SearchResult(Schema):
