@@ -137,10 +137,13 @@ def _payload(version: ServiceVersion) -> dict:
 
 # --- services and versions ----------------------------------------------------------------
 
+RESERVED_SLUGS = {"neu"}  # path segments of the designer pages
+
+
 def unique_slug(base: str) -> str:
     base = slugify(base)[:70] or "dienst"
     slug, n = base, 2
-    while OnlineService.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or OnlineService.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -242,8 +245,14 @@ def retire(user: User, version: ServiceVersion) -> ServiceVersion:
     return version
 
 
+def can_see(user: User, service: OnlineService) -> bool:
+    """Published services are visible to every designer; drafts only to their owners."""
+    return latest_published(service) is not None or can_design(user, service)
+
+
 def copy_service(user: User, source: OnlineService, owner_authority: Authority,
                  title: dict | None = None) -> OnlineService:
+    _require(can_see(user, source))
     latest = (source.versions.filter(state=ServiceVersion.State.PUBLISHED).first()
               or source.versions.first())
     title = title or {k: f"{v} (Kopie)" if k == "de" else f"{v} (copy)"
@@ -305,10 +314,12 @@ def check_adoption(params: dict) -> list[Problem]:
         problems += [Problem("fee", m) for m in check_fee_amount(params["fee"])]
     iban = (params.get("payment_account") or {}).get("iban", "")
     if iban:
-        from amtsweg.forms.types import iban_is_valid
+        from amtsweg.forms.types import Invalid, clean_iban
 
-        if not iban_is_valid(iban):
-            problems.append(Problem("payment_account.iban", _("Enter a valid IBAN.")))
+        try:
+            params["payment_account"]["iban"] = clean_iban({}, iban)
+        except Invalid as exc:
+            problems.append(Problem("payment_account.iban", str(exc)))
     return problems
 
 
