@@ -250,3 +250,21 @@ def test_concurrent_submits_give_one_submission(small_service_tx):
     assert not errors, errors
     assert len(set(results)) == 1 and len(results) == 8
     assert Submission.objects.filter(draft_key=draft.pk).count() == 1
+
+
+def test_adopting_a_service_for_an_unassigned_leistung_makes_it_findable(client, standesamt):
+    from amtsweg.catalog.models import Leistung
+    from amtsweg.services import actions as service_actions
+    from amtsweg.territory.models import Responsibility
+
+    leistung = Leistung.objects.filter(responsibilities__isnull=True).order_by("pk").first()
+    service = service_actions.create_service(
+        None, leistung=leistung, title={"de": "Kleiner Dienst"}, owner_authority=standesamt)
+    version = service_actions.publish(None, service.versions.get())
+    assert service_actions.offered(leistung.pk, standesamt.area_id) is None
+    service_actions.adopt(None, standesamt, version)
+    assert service_actions.offered(leistung.pk, standesamt.area_id).service == service
+    assert Responsibility.objects.get(leistung=leistung).origin == "Nachnutzung"
+    page = client.get(reverse("portal:leistung", args=[leistung.leika_key]),
+                      {"gemeinde": "06635001"}).content.decode()
+    assert reverse("submissions:start", args=[service.slug, "06635001"]) in page

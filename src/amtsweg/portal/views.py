@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from amtsweg.catalog import search as catalog_search
 from amtsweg.catalog.models import Lebenslage, Leistung, Themenfeld
-from amtsweg.services.actions import offered
+from amtsweg.services.actions import offers
 from amtsweg.services.models import Adoption
 from amtsweg.territory import lookup
 from amtsweg.territory.models import Area, Responsibility
@@ -80,7 +80,7 @@ class FinderResult:
     choices: list[lookup.Place] = field(default_factory=list)
     area: Area | None = None
     responsibility: Responsibility | None = None
-    adoption: Adoption | None = None
+    adoptions: list[Adoption] = field(default_factory=list)
 
 
 def find_responsible(request: HttpRequest, leistung: Leistung) -> FinderResult:
@@ -113,7 +113,7 @@ def find_responsible(request: HttpRequest, leistung: Leistung) -> FinderResult:
         return result
     result.responsibility = lookup.resolve(leistung.pk, result.area.pk)
     if result.responsibility is not None:
-        result.adoption = offered(leistung.pk, result.area.pk)
+        result.adoptions = offers(leistung.pk, result.area.pk)
     return result
 
 

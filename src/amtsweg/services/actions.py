@@ -337,7 +337,35 @@ def adopt(user: User | None, authority: Authority, version: ServiceVersion,
         adoption, _created = Adoption.objects.update_or_create(
             authority=authority, service=version.service,
             defaults={"version": version, "active": True, **params})
+        _record_responsibility(authority, version.service.leistung_id)
     return adoption
+
+
+def _record_responsibility(authority: Authority, leistung_id: int) -> None:
+    """A Behörde that adopts a service for a Leistung nobody is recorded for in its Area
+    becomes the recorded Zuständigkeit there, so citizens find the offer. An existing
+    Zuständigkeit (of this or another Behörde) is never changed by an adoption."""
+    from amtsweg.territory import lookup
+    from amtsweg.territory.models import Responsibility
+
+    if lookup.resolve(leistung_id, authority.area_id) is None:
+        Responsibility.objects.get_or_create(
+            leistung_id=leistung_id, area_id=authority.area_id,
+            defaults={"authority": authority, "origin": "Nachnutzung"})
+
+
+def offers(leistung_id: int, area_id: int) -> list[Adoption]:
+    """Every active adoption for a Leistung at a place by the responsible Behörde (one
+    Behörde may offer several services for one Leistung, e.g. its own and the Land's)."""
+    from amtsweg.territory import lookup
+
+    resp = lookup.resolve(leistung_id, area_id)
+    if resp is None:
+        return []
+    return list(Adoption.objects.select_related("service", "version", "authority")
+                .filter(authority_id=resp.authority_id, service__leistung_id=leistung_id,
+                        active=True, version__state=ServiceVersion.State.PUBLISHED)
+                .order_by("service__slug"))
 
 
 @transaction.atomic
@@ -348,18 +376,13 @@ def end_adoption(user: User, adoption: Adoption) -> None:
     adoption.save(update_fields=["active", "updated_at"])
 
 
-def offered(leistung_id: int, area_id: int) -> Adoption | None:
-    """The active adoption for a Leistung at a place: the responsible Behörde must have
-    adopted a published (not retired) version of a service for this Leistung."""
-    from amtsweg.territory import lookup
-
-    resp = lookup.resolve(leistung_id, area_id)
-    if resp is None:
-        return None
-    return (Adoption.objects.select_related("service", "version", "authority")
-            .filter(authority_id=resp.authority_id, service__leistung_id=leistung_id,
-                    active=True, version__state=ServiceVersion.State.PUBLISHED)
-            .order_by("service__slug").first())
+def offered(leistung_id: int, area_id: int, slug: str | None = None) -> Adoption | None:
+    """The active adoption for a Leistung at a place (of the service `slug`, if given): the
+    responsible Behörde must have adopted a published (not retired) version."""
+    found = offers(leistung_id, area_id)
+    if slug is not None:
+        found = [a for a in found if a.service.slug == slug]
+    return found[0] if found else None
 
 
 def seed_files() -> list[Path]:

@@ -30,10 +30,7 @@ def _offer(slug: str, ags: str):
     area = lookup.area_for_code(ags=ags) if ags.isdigit() and len(ags) == 8 else None
     if area is None:
         raise Http404
-    adoption = service_actions.offered(service.leistung_id, area.pk)
-    if adoption is None or adoption.service_id != service.pk:
-        return service, area, None
-    return service, area, adoption
+    return service, area, service_actions.offered(service.leistung_id, area.pk, service.slug)
 
 
 @require_http_methods(["GET", "POST"])
@@ -102,8 +99,10 @@ def _fee_text(adoption, version) -> str:
 
 
 def _draft(request: HttpRequest, pk) -> Draft:
+    # The definition (version.form) is not loaded: the pages use the compiled form, which is
+    # cached per process (actions.form_of), so decoding the JSON on every request is waste.
     draft = (Draft.objects.select_related("version", "adoption__service", "authority", "area")
-             .filter(pk=pk).first())
+             .defer("version__form").filter(pk=pk).first())
     if draft is None:
         done = Submission.objects.filter(draft_key=pk).first()
         if done is not None and _may_see(request, done):
@@ -130,18 +129,22 @@ def _may_see(request: HttpRequest, submission: Submission) -> bool:
     return submission.receipt_number in request.session.get(RECEIPTS_KEY, [])
 
 
-def _visible_steps(form, answers) -> list[dict]:
-    return [{"key": s.key, "title": s.title} for s in form.visible_steps(answers)]
+def _visible_steps(shown) -> list[dict]:
+    return [{"key": s.key, "title": s.title} for s in shown.steps]
 
 
-def _step_context(request, draft: Draft, step_key: str, errors: dict, answers: dict) -> dict:
+def _step_context(request, draft: Draft, step_key: str, errors: dict, answers: dict,
+                  shown=None) -> dict:
+    """`shown`: form.visibility(answers) if the caller has it (evaluating the whole form is
+    the dear part of a step page, so it is done once per request)."""
     form = actions.form_of(draft.version)
-    steps = _visible_steps(form, answers)
+    shown = shown or form.visibility(answers)
+    steps = _visible_steps(shown)
     keys = [s["key"] for s in steps]
     index = keys.index(step_key)
     step = steps[index]
     refresh = reverse("submissions:step", args=[draft.pk, step_key])
-    definition = draft.version.form
+    definition = form.definition
     return {
         "draft": draft, "service": draft.adoption.service, "authority": draft.authority,
         "steps": steps, "step": step, "index": index, "total": len(steps) + 1,
@@ -150,7 +153,7 @@ def _step_context(request, draft: Draft, step_key: str, errors: dict, answers: d
         if errors else "",
         "fields": form_render.render_step(
             definition, step_key, answers, errors,
-            visible=lambda path: form.is_visible(path, answers),
+            visible=shown.is_visible,
             options_for=options_of, refresh_url=refresh,
             uploads=actions.upload_names(draft), readonly_paths=engine.computed_paths(form)),
         "is_first": index == 0,
@@ -165,7 +168,8 @@ def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
         return redirect("submissions:done", done.submission.receipt_number)
     form = actions.form_of(draft.version)
     answers = draft.answers
-    keys = [s["key"] for s in _visible_steps(form, answers)]
+    shown = form.visibility(answers)
+    keys = [s["key"] for s in _visible_steps(shown)]
     if step_key not in keys:
         return redirect("submissions:step", draft.pk, keys[0])
     errors: dict = {}
@@ -179,10 +183,11 @@ def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
             _kind, path, upload_id = action.split(":", 2)
             actions.remove_upload(draft, path, upload_id)
             answers = draft.answers
+        shown = form.visibility(answers)
         if request.headers.get("HX-Request"):
             return render(request, "submissions/_step_form.html",
-                          _step_context(request, draft, step_key, {}, answers))
-        keys = [s["key"] for s in _visible_steps(form, answers)]
+                          _step_context(request, draft, step_key, {}, answers, shown))
+        keys = [s["key"] for s in _visible_steps(shown)]
         if action == "back":
             index = keys.index(step_key) if step_key in keys else 1
             return redirect("submissions:step", draft.pk, keys[max(index - 1, 0)])
@@ -196,7 +201,7 @@ def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
             return redirect("submissions:summary", draft.pk)
         if action != "next":
             errors = {}
-    context = _step_context(request, draft, step_key, errors, answers)
+    context = _step_context(request, draft, step_key, errors, answers, shown)
     return render(request, "submissions/step.html", context, status=400 if errors else 200)
 
 
@@ -216,8 +221,6 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
         draft = _draft(request, pk)
     except _Done as done:
         return redirect("submissions:done", done.submission.receipt_number)
-    form = actions.form_of(draft.version)
-    answers = draft.answers
     error = ""
     if request.method == "POST":
         try:
@@ -233,6 +236,8 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
                 request.session[RECEIPTS_KEY] = [*request.session.get(RECEIPTS_KEY, []),
                                                  submission.receipt_number][-20:]
             return redirect("submissions:done", submission.receipt_number)
+    form = actions.form_of(draft.version)  # only the page needs it: submit loads its own
+    answers = draft.answers
     cleaned, errors = form.validate(answers)
     sections = actions.summary_sections(draft.version, answers, actions.upload_names(draft))
     return render(request, "submissions/summary.html", {
@@ -244,7 +249,7 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
         "fee": actions.compute_fee(draft.adoption, draft.version, cleaned),
         "declaration": text(draft.version.declaration) or _(
             "I confirm that my answers are true and complete."),
-        "error": error, "total": len(_visible_steps(form, answers)) + 1,
+        "error": error, "total": len(form.visible_steps(answers)) + 1,
     }, status=400 if error else 200)
 
 
