@@ -399,3 +399,23 @@ def test_command_line_exits_1_without_traceback(capsys):
     assert exc.value.code == 1
     err = capsys.readouterr().err
     assert "G123" in err and "Traceback" not in err
+
+
+@pytest.mark.django_db
+def test_command_creates_a_draft_service():
+    from io import StringIO
+
+    from amtsweg.services.models import OnlineService
+    from amtsweg.territory.models import Authority
+
+    owner = Authority.objects.filter(area__ags="06635001").order_by("pk").first()
+    err = StringIO()
+    call_command("fim", "import", str(DATA / "v3" / "simple.xml"), "--service",
+                 "99027002012000", "--owner-authority", str(owner.pk), stdout=StringIO(),
+                 stderr=err)
+    service = OnlineService.objects.get(owner_authority=owner)
+    assert service.versions.get().state == "draft"
+    assert service.slug in err.getvalue()
+    with pytest.raises(CommandError, match="owning"):
+        call_command("fim", "import", str(DATA / "v3" / "simple.xml"), "--service",
+                     "99027002012000", stdout=StringIO(), stderr=StringIO())
