@@ -392,3 +392,10 @@ def test_a_duplicate_step_key_is_shown_at_the_add_step_form(dclient, designer):
     assert r.status_code == 302  # an item operation on a step address: nothing happens
     version.refresh_from_db()
     assert len(version.form["steps"]) == 1 and version.lock_version == 0
+
+
+def test_staff_home_lists_roles_and_tools(dclient):
+    page = dclient.get("/verwaltung/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/verwaltung/dienste/" in html

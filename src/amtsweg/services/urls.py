@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .views import adoption, designer, editor
+from .views import adoption, designer, editor, home
 
 app_name = "services"
 urlpatterns = [
+    path("", home.home, name="home"),
     path("dienste/", designer.service_list, name="list"),
     path("dienste/neu/", designer.create, name="create"),
     path("leistungen/", designer.leistung_search, name="leistung_search"),
