@@ -268,3 +268,41 @@ def test_adopting_a_service_for_an_unassigned_leistung_makes_it_findable(client,
     page = client.get(reverse("portal:leistung", args=[leistung.leika_key]),
                       {"gemeinde": "06635001"}).content.decode()
     assert reverse("submissions:start", args=[service.slug, "06635001"]) in page
+
+
+def test_organisation_applies_and_members_see_it(client, standesamt, django_user_model):
+    from django.test import Client
+
+    from amtsweg.accounts.models import Membership, Organisation
+    from amtsweg.catalog.models import Leistung
+    from amtsweg.services import actions as service_actions
+
+    service = service_actions.create_service(
+        None, leistung=Leistung.objects.get(leika_key="99027002012000"),
+        title={"de": "Für Firmen"}, owner_authority=standesamt,
+        version={"applicants": ["organisation"]})
+    version = service_actions.publish(None, service.versions.get())
+    adoption = service_actions.adopt(None, standesamt, version)
+    org = Organisation.objects.create(name="Muster GmbH", kind="unternehmen")
+    alice = django_user_model.objects.create_user("alice@example.org", "Pw-for-tests-2026")
+    bob = django_user_model.objects.create_user("bob@example.org", "Pw-for-tests-2026")
+    eve = django_user_model.objects.create_user("eve@example.org", "Pw-for-tests-2026")
+    Membership.objects.create(organisation=org, user=alice, role="admin")
+    Membership.objects.create(organisation=org, user=bob)
+    client.force_login(alice)
+    url = reverse("submissions:start", args=[service.slug, "06635001"])
+    assert "Muster GmbH" in client.get(url).content.decode()
+    r = client.post(url, {"organisation": str(org.pk)})
+    draft = Draft.objects.get(adoption=adoption)
+    assert draft.organisation == org
+    client.post(step_url(draft, "angaben"), {"name": "Muster GmbH", "_action": "next"})
+    client.post(reverse("submissions:summary", args=[draft.pk]), {"declaration": "1"})
+    submission = Submission.objects.get(organisation=org)
+    for user, visible in ((bob, True), (eve, False)):
+        other = Client()
+        other.force_login(user)
+        done = other.get(reverse("submissions:done", args=[submission.receipt_number]))
+        assert (done.status_code == 200) is visible
+        listing = other.get(reverse("submissions:account_list")).content.decode()
+        assert (submission.receipt_number in listing) is visible
+    assert r.status_code == 302

@@ -4,6 +4,7 @@ that started it, or — for guests — the browser session that started or resum
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -124,6 +125,12 @@ class _Done(Exception):
 
 
 def _may_see(request: HttpRequest, submission: Submission) -> bool:
+    """The account that sent it, members of the organisation it was sent for, or (guests)
+    the browser session that sent it."""
+    if submission.organisation_id is not None and request.user.is_authenticated and (
+            request.user.memberships.filter(organisation_id=submission.organisation_id)
+            .exists()):
+        return True
     if submission.user_id is not None:
         return request.user.pk == submission.user_id
     return submission.receipt_number in request.session.get(RECEIPTS_KEY, [])
@@ -289,8 +296,10 @@ def resume(request: HttpRequest, token: str) -> HttpResponse:
 def account_list(request: HttpRequest) -> HttpResponse:
     drafts = (Draft.objects.filter(user=request.user)
               .select_related("adoption__service", "authority"))
-    submissions = (Submission.objects.filter(user=request.user)
-                   .select_related("adoption__service", "authority"))
+    organisations = request.user.memberships.values_list("organisation_id", flat=True)
+    submissions = (Submission.objects.filter(Q(user=request.user)
+                                             | Q(organisation_id__in=organisations))
+                   .select_related("adoption__service", "authority", "organisation"))
     return render(request, "submissions/account_list.html",
                   {"drafts": drafts, "submissions": submissions})
 
