@@ -306,3 +306,27 @@ def test_organisation_applies_and_members_see_it(client, standesamt, django_user
         listing = other.get(reverse("submissions:account_list")).content.decode()
         assert (submission.receipt_number in listing) is visible
     assert r.status_code == 302
+
+
+def test_expired_drafts_are_purged_with_their_files(client, small_service,
+                                                    django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    draft, _ = start_as_guest(client, small_service)
+    client.post(step_url(draft, "weiteres"), {
+        "anzahl": "1", "nachweis": SimpleUploadedFile("a.pdf", PDF), "_action": "save"})
+    stored = Upload.objects.get(draft=draft).stored_name
+    assert default_storage.exists(stored)
+    call_command("purge_drafts", verbosity=0)
+    assert Draft.objects.filter(pk=draft.pk).exists()  # not yet expired
+    Draft.objects.filter(pk=draft.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_drafts", verbosity=0)
+    assert not Draft.objects.filter(pk=draft.pk).exists()
+    assert not Upload.objects.filter(stored_name=stored).exists()
+    assert not default_storage.exists(stored)

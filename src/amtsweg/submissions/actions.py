@@ -305,8 +305,12 @@ def submit(draft_id, *, user: User | None, accepted: bool) -> Submission:
         raise ApplyError(_("Confirm the declaration to send your application."))
     try:
         with transaction.atomic():
-            draft = (Draft.objects.select_for_update().select_related(
-                "version", "adoption__service", "authority").filter(pk=draft_id).first())
+            # Lock the draft row only: FOR UPDATE on the joined rows too would make every
+            # submission of the same service version, adoption and Behörde wait for the one
+            # before it. The definition is not loaded (form_of has it compiled).
+            draft = (Draft.objects.select_for_update(of=("self",)).select_related(
+                "version", "adoption__service", "authority").defer("version__form")
+                .filter(pk=draft_id).first())
             if draft is None:
                 done = Submission.objects.filter(draft_key=draft_id).first()
                 if done is not None:
@@ -334,7 +338,7 @@ def _submit_locked(draft: Draft, user: User | None) -> Submission:
     email = (user.email if user else draft.content.get("email", ""))
     submission = Submission(
         draft_key=draft.pk, version=version, adoption=adoption, authority=draft.authority,
-        area=draft.area, user=draft.user, organisation=draft.organisation,
+        area_id=draft.area_id, user_id=draft.user_id, organisation_id=draft.organisation_id,
         trust_level=draft.content.get("level", "basis"), lang=(get_language() or "de")[:2],
         fee_amount=fee, submitted_at=now, receipt_number=new_receipt_number(now))
     while Submission.objects.filter(receipt_number=submission.receipt_number).exists():
@@ -371,3 +375,14 @@ def discard(draft: Draft) -> None:
         draft.uploads.all().delete()
         draft.delete()
         transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
+
+
+def purge_expired_drafts(now=None) -> int:
+    """Delete drafts not continued for 30 days, with their uploaded files (data
+    minimisation: an unsent application is not kept)."""
+    now = now or timezone.now()
+    count = 0
+    for draft in Draft.objects.filter(expires_at__lte=now).iterator():
+        discard(draft)
+        count += 1
+    return count
