@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -26,6 +28,14 @@ urlpatterns = [
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]
+
+if os.environ.get("AMTSWEG_BENCH_VIEWS") == "1":
+    # Benchmark only: bench/submissions_bench.py starts its server with AMTSWEG_BENCH_VIEWS=1
+    # to compare the full submit with a bare view that seals and inserts the same payload.
+    # Never set in production: without it the view (which is CSRF-exempt) does not exist.
+    from amtsweg.submissions import bench_views
+
+    urlpatterns.append(path("__bench__/bare-submit/", bench_views.bare_submit))
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

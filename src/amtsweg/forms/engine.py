@@ -226,19 +226,16 @@ class CompiledForm:
 
     def visible_steps(self, answers: Mapping) -> list[Step]:
         """The steps the applicant goes through with these answers."""
-        shown = set(self._run(answers).visible_steps)
-        return [s for s in self.steps if s.key in shown]
+        return self.visibility(answers).steps
 
     def is_visible(self, path: str, answers: Mapping) -> bool:
         """Whether the item at an answer path (or a step key) is shown for these answers."""
-        run = self._run(answers)
-        if path in self._step_by_key:
-            return path in run.visible_steps
-        item = self.item(path)
-        if item is None or item.step not in run.visible_steps:
-            return False
-        parts = path.split(".")
-        return not any(".".join(parts[:i]) in run.hidden for i in range(1, len(parts) + 1))
+        return self.visibility(answers).is_visible(path)
+
+    def visibility(self, answers: Mapping) -> "Visibility":
+        """What is shown for these answers, from one evaluation of the whole form: for a page
+        that asks about the steps and several paths (each `is_visible` evaluates it anew)."""
+        return Visibility(self, self._run(answers))
 
     # --- posted data -----------------------------------------------------------------------
 
@@ -415,6 +412,26 @@ class CompiledForm:
                 yield from self._rows(item.children, value, lang, uploads)
             else:
                 yield label, display(item.spec, value, lang, uploads)
+
+
+class Visibility:
+    """The steps and items shown for one set of answers (see `CompiledForm.visibility`)."""
+
+    def __init__(self, form: CompiledForm, run: _Run) -> None:
+        self._form = form
+        self._visible_steps = set(run.visible_steps)
+        self._hidden = run.hidden
+        self.steps = [s for s in form.steps if s.key in self._visible_steps]
+
+    def is_visible(self, path: str) -> bool:
+        """Whether the item at an answer path (or a step key) is shown."""
+        if path in self._form._step_by_key:
+            return path in self._visible_steps
+        item = self._form.item(path)
+        if item is None or item.step not in self._visible_steps:
+            return False
+        parts = path.split(".")
+        return not any(".".join(parts[:i]) in self._hidden for i in range(1, len(parts) + 1))
 
 
 def display(spec: dict, value: Any, lang: str = "de",

@@ -295,28 +295,42 @@ def new_receipt_number(now) -> str:
     return f"AW-{now:%Y}-{body[:4]}-{body[4:]}{check}"
 
 
-def submit(draft_id, *, user: User | None, accepted: bool) -> Submission:
+def submit(draft_id, *, user: User | None, accepted: bool,
+           draft: Draft | None = None) -> Submission:
     """Send the application. Idempotent: the same draft always gives the same submission,
-    whether the button was clicked twice, the request retried or sent from two tabs."""
-    done = Submission.objects.filter(draft_key=draft_id).first()
-    if done is not None:
-        return done
+    whether the button was clicked twice, the request retried or sent from two tabs.
+
+    `draft`: the draft as the caller loaded it (with version, adoption and authority), to
+    spare loading them again; its answers are read again under the lock all the same.
+    """
     if not accepted:
+        done = Submission.objects.filter(draft_key=draft_id).first()
+        if done is not None:
+            return done
         raise ApplyError(_("Confirm the declaration to send your application."))
     try:
         with transaction.atomic():
             # Lock the draft row only: FOR UPDATE on the joined rows too would make every
             # submission of the same service version, adoption and Behörde wait for the one
-            # before it. The definition is not loaded (form_of has it compiled).
-            draft = (Draft.objects.select_for_update(of=("self",)).select_related(
-                "version", "adoption__service", "authority").defer("version__form")
-                .filter(pk=draft_id).first())
+            # before it. A draft that still exists has no submission (both change in one
+            # transaction), so the submission is looked up only when the draft is gone.
+            query = Draft.objects.select_for_update(of=("self",))
             if draft is None:
+                query = query.select_related("version", "adoption__service",
+                                             "authority").defer("version__form")
+            locked = query.filter(pk=draft_id).first()
+            if locked is None:
                 done = Submission.objects.filter(draft_key=draft_id).first()
                 if done is not None:
                     return done
                 raise ApplyError(_("This application no longer exists."))
-            return _submit_locked(draft, user)
+            if draft is not None and (locked.version_id, locked.adoption_id,
+                                      locked.authority_id) == (
+                                          draft.version_id, draft.adoption_id,
+                                          draft.authority_id):
+                locked.version, locked.adoption = draft.version, draft.adoption
+                locked.authority = draft.authority
+            return _submit_locked(locked, user)
     except IntegrityError:
         done = Submission.objects.filter(draft_key=draft_id).first()
         if done is None:

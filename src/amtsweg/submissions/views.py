@@ -136,7 +136,9 @@ def _may_see(request: HttpRequest, submission: Submission) -> bool:
     return submission.receipt_number in request.session.get(RECEIPTS_KEY, [])
 
 
-def _visible_steps(shown) -> list[dict]:
+def _visible_steps(form, answers, shown=None) -> list[dict]:
+    """`shown`: form.visibility(answers) if the caller has it already."""
+    shown = shown or form.visibility(answers)
     return [{"key": s.key, "title": s.title} for s in shown.steps]
 
 
@@ -146,7 +148,7 @@ def _step_context(request, draft: Draft, step_key: str, errors: dict, answers: d
     the dear part of a step page, so it is done once per request)."""
     form = actions.form_of(draft.version)
     shown = shown or form.visibility(answers)
-    steps = _visible_steps(shown)
+    steps = _visible_steps(form, answers, shown)
     keys = [s["key"] for s in steps]
     index = keys.index(step_key)
     step = steps[index]
@@ -176,7 +178,7 @@ def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
     form = actions.form_of(draft.version)
     answers = draft.answers
     shown = form.visibility(answers)
-    keys = [s["key"] for s in _visible_steps(shown)]
+    keys = [s["key"] for s in _visible_steps(form, answers, shown)]
     if step_key not in keys:
         return redirect("submissions:step", draft.pk, keys[0])
     errors: dict = {}
@@ -194,7 +196,7 @@ def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
         if request.headers.get("HX-Request"):
             return render(request, "submissions/_step_form.html",
                           _step_context(request, draft, step_key, {}, answers, shown))
-        keys = [s["key"] for s in _visible_steps(shown)]
+        keys = [s["key"] for s in _visible_steps(form, answers, shown)]
         if action == "back":
             index = keys.index(step_key) if step_key in keys else 1
             return redirect("submissions:step", draft.pk, keys[max(index - 1, 0)])
@@ -231,7 +233,7 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            submission = actions.submit(draft.pk, user=draft.user,
+            submission = actions.submit(draft.pk, user=draft.user, draft=draft,
                                         accepted=request.POST.get("declaration") == "1")
         except actions.SubmitErrors as exc:
             messages.error(request, _("Some answers are missing or need correcting."))
@@ -246,6 +248,7 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
     form = actions.form_of(draft.version)  # only the page needs it: submit loads its own
     answers = draft.answers
     cleaned, errors = form.validate(answers)
+    steps = _visible_steps(form, answers)  # the progress list shows every step
     sections = actions.summary_sections(draft.version, answers, actions.upload_names(draft))
     return render(request, "submissions/summary.html", {
         "draft": draft, "service": draft.adoption.service, "authority": draft.authority,
@@ -256,7 +259,7 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
         "fee": actions.compute_fee(draft.adoption, draft.version, cleaned),
         "declaration": text(draft.version.declaration) or _(
             "I confirm that my answers are true and complete."),
-        "error": error, "total": len(form.visible_steps(answers)) + 1,
+        "error": error, "steps": steps, "total": len(steps) + 1,
     }, status=400 if error else 200)
 
 
