@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from amtsweg.cli import main as amtsweg_main
 from amtsweg.forms.fim import MAX_BYTES, NS_V2, NS_V3, FimError, import_xdatenfelder, make_key
@@ -332,7 +333,7 @@ def test_make_key():
     (v3_schema(s("1:1", "")), ["<struktur>"]),
 ])
 def test_broken_input(data, fragments):
-    with pytest.raises(FimError) as exc:
+    with translation.override("en"), pytest.raises(FimError) as exc:
         import_xdatenfelder(data)
     for fragment in fragments:
         assert fragment in str(exc.value), (fragment, str(exc.value))
@@ -416,6 +417,6 @@ def test_command_creates_a_draft_service():
     service = OnlineService.objects.get(owner_authority=owner)
     assert service.versions.get().state == "draft"
     assert service.slug in err.getvalue()
-    with pytest.raises(CommandError, match="owning"):
+    with translation.override("en"), pytest.raises(CommandError, match="owning"):
         call_command("fim", "import", str(DATA / "v3" / "simple.xml"), "--service",
                      "99027002012000", stdout=StringIO(), stderr=StringIO())

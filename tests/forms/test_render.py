@@ -385,8 +385,8 @@ def test_error_summary_links_each_error_to_its_field():
     assert "kern-alert--danger" in root["class"]
     links = [(e["href"], " ".join(e.text.split())) for e in parse(summary) if e.tag == "a"]
     assert links == [("#f-vorname", "Vorname: <Pflicht>"),
-                     ("#f-anschrift-postal_code", "Postcode (Anschrift): PLZ unbekannt"),
-                     ("#f-kinder-1-vorname", "Vorname (Kinder – entry 2): Fehlt"),
+                     ("#f-anschrift-postal_code", "Postleitzahl (Anschrift): PLZ unbekannt"),
+                     ("#f-kinder-1-vorname", "Vorname (Kinder – Eintrag 2): Fehlt"),
                      ("#f-art", "Art: Bitte wählen")]
     assert "&lt;Pflicht&gt;" in summary
     assert "Allgemeiner Fehler" in summary

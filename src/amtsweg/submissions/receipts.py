@@ -3,6 +3,7 @@ from the immutable submission, in the language the applicant used."""
 
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from amtsweg.documents.render import render_pdf
 
@@ -42,10 +43,10 @@ def receipt_data(submission: Submission) -> dict:
             "receipt_number": _("Receipt number"), "submitted_at": _("Received on"),
             "service": _("Service"), "authority": _("Responsible authority"),
             "applicant": _("Applicant"), "answers": _("Your answers"),
-            "attachments": _("Attachments"), "no_attachments": _("No attachments"),
+            "attachments": pgettext("receipt", "Attachments"), "no_attachments": _("No attachments"),
             "fee": _("Fee"), "processing": _("Processing time"),
             "page_of": _("Page {page} of {pages}"), "question": _("Question"),
-            "answer": _("Answer"), "file": _("File"), "size": _("Size"),
+            "answer": pgettext("receipt", "Answer"), "file": _("File"), "size": _("Size"),
             "contact": _("Contact"), "email": _("E-mail"), "phone": _("Phone"),
             "no_fee": _("No fee"), "platform": "Amtsweg",
         },

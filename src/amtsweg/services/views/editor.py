@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -204,8 +205,10 @@ def step_preview(definition: dict, step: int) -> dict:
     if not steps:
         return {"title": "", "fields": ""}
     s = steps[min(step, len(steps) - 1)]
-    return {"title": text(s.get("title")),
-            "fields": render_step(definition, s["key"], {}, {}, default_action=None)}
+    # What a citizen sees first: the portal's default language, German.
+    with translation.override("de"):
+        return {"title": text(s.get("title")),
+                "fields": render_step(definition, s["key"], {}, {}, default_action=None)}
 
 
 def _context(state: EditorState) -> dict:
