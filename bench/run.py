@@ -209,6 +209,54 @@ def main() -> None:
           f"before any signing {h['routes_first_unsigned']['p95_ms']:.3f} ms (target < 10 ms)")
     print(f"worker signs all destinations in {h['worker_signs_all_s']} s; "
           f"areas p95 {h['areas']['p95_ms']:.3f} ms")
+    run_area_benches()
+
+
+# The per-area benchmarks, each in its own process (own settings, a fresh process for the
+# first-render figures); each writes bench/results/latest-<name>.json and prints its lines.
+AREA_BENCHES = [
+    ("forms", "form engine: validate 300 fields/65 rules, save 95 fields"),
+    ("fim", "FIM import of a 150 KB file"),
+    ("render", "rendering a 100-field step"),
+    ("documents", "receipt PDF"),
+    ("submissions", "applying online: submissions over HTTP on PostgreSQL, receipt, step "
+                    "view, save_version"),
+]
+
+
+def run_area_benches() -> None:
+    failed = []
+    for name, what in AREA_BENCHES:
+        print(f"\n== {name}: {what}", flush=True)
+        env = {**os.environ}
+        if name == "submissions" and not postgres_reachable():
+            print("SKIPPED submissions over HTTP on PostgreSQL: no PostgreSQL reachable at "
+                  f"{_submissions_pg()} (the in-process part runs on SQLite)", flush=True)
+        result = subprocess.run([sys.executable, str(ROOT / "bench" / f"{name}_bench.py")],
+                                env=env, check=False)
+        if result.returncode:
+            failed.append(name)
+    if failed:
+        sys.exit(f"benchmarks failed: {', '.join(failed)}")
+
+
+def _submissions_pg() -> str:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from submissions_bench import _pg_url
+
+    return _pg_url()
+
+
+def postgres_reachable() -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(_submissions_pg())
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432),
+                                 timeout=2).close()
+    except OSError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@
    server time, < 20 ms); saving a 95-field definition through services.actions.save_version
    (< 100 ms).
 
-The database: DATABASE_URL if it is a PostgreSQL database whose name starts with
-"amtsweg_bench" (dropped and created here), else postgres://postgres@127.0.0.1:5432/amtsweg_bench.
+The database (dropped and created here): amtsweg_bench on the PostgreSQL server of
+DATABASE_URL if that is one (or DATABASE_URL itself if its name starts with amtsweg_bench),
+else postgres://postgres@127.0.0.1:5432/amtsweg_bench.
 Without a reachable PostgreSQL the HTTP part is skipped (a line says so) and the in-process
 part runs on a temporary SQLite database.
 
@@ -53,10 +54,15 @@ TARGET_SAVE_MS = 100
 # --- database (before django.setup) -----------------------------------------------------
 
 def _pg_url() -> str:
+    """The benchmark's own database: on the PostgreSQL server of DATABASE_URL if that is one
+    (named amtsweg_bench unless its name already starts so), else on the local default."""
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
+    if not url.startswith(("postgres://", "postgresql://")):
+        return DEFAULT_PG
+    parts = urlsplit(url)
+    if parts.path.lstrip("/").startswith("amtsweg_bench"):
         return url
-    return DEFAULT_PG
+    return parts._replace(path="/amtsweg_bench").geturl()
 
 
 def prepare_postgres(url: str) -> str | None:
