@@ -806,14 +806,15 @@ class _Renderer:
                     f'<span class="kern-label">{visible_text}</span></button></div>')
             self.out.append("</div></fieldset>")
         if (high is None or count < int(high)) and not readonly:
+            add = _("Add entry")  # outside the f-string, where makemessages finds it
             self.out.append(
                 '<div class="kern-btn-wrapper aw-group-actions">'
                 '<button class="kern-btn kern-btn--secondary" type="submit" name="_action"'
                 f' value="{esc("add:" + path)}" formnovalidate'
-                f' aria-label="{esc(_("Add entry"))} ({esc(label)})"'
+                f' aria-label="{esc(add)} ({esc(label)})"'
                 f'{" disabled" if disabled else ""}>'
                 '<span class="kern-icon kern-icon--add" aria-hidden="true"></span>'
-                f'<span class="kern-label">{esc(_("Add entry"))}</span></button></div>')
+                f'<span class="kern-label">{esc(add)}</span></button></div>')
         self.out.append("</div></fieldset>")
 
 
