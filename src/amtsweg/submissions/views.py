@@ -23,7 +23,6 @@ from . import actions, receipts
 from .models import Draft, Submission
 
 GUEST_KEY = "guest_drafts"
-RECEIPTS_KEY = "receipts"
 
 
 def _offer(slug: str, ags: str):
@@ -99,16 +98,9 @@ def _fee_text(adoption, version) -> str:
     return explanation or _("The fee depends on your answers; the summary shows it.")
 
 
-def _draft(request: HttpRequest, pk) -> Draft:
-    # The definition (version.form) is not loaded: the pages use the compiled form, which is
-    # cached per process (actions.form_of), so decoding the JSON on every request is waste.
-    draft = (Draft.objects.select_related("version", "adoption__service", "authority", "area")
-             .defer("version__form").filter(pk=pk).first())
-    if draft is None:
-        done = Submission.objects.filter(draft_key=pk).first()
-        if done is not None and _may_see(request, done):
-            raise _Done(done)
-        raise Http404
+def _check_access(request: HttpRequest, draft: Draft) -> None:
+    """The account that started the draft at the service's trust level, or for a guest
+    draft the browser session that started or resumed it; anybody else gets a 404."""
     if draft.user_id is not None:
         if request.user.pk != draft.user_id:
             raise Http404
@@ -116,6 +108,19 @@ def _draft(request: HttpRequest, pk) -> Draft:
             raise PermissionDenied(_("Log in at the trust level this service needs."))
     elif str(draft.pk) not in request.session.get(GUEST_KEY, []):
         raise Http404
+
+
+def _draft(request: HttpRequest, pk) -> Draft:
+    # The definition (version.form) is not loaded: the pages use the compiled form, which is
+    # cached per process (actions.form_of), so decoding the JSON on every request is waste.
+    draft = (Draft.objects.select_related("version", "adoption__service", "authority", "area")
+             .defer("version__form").filter(pk=pk).order_by().first())
+    if draft is None:
+        done = Submission.objects.filter(draft_key=pk).first()
+        if done is not None and _may_see(request, done):
+            raise _Done(done)
+        raise Http404
+    _check_access(request, draft)
     return draft
 
 
@@ -133,7 +138,7 @@ def _may_see(request: HttpRequest, submission: Submission) -> bool:
         return True
     if submission.user_id is not None:
         return request.user.pk == submission.user_id
-    return submission.receipt_number in request.session.get(RECEIPTS_KEY, [])
+    return str(submission.draft_key) in request.session.get(GUEST_KEY, [])
 
 
 def _visible_steps(form, answers, shown=None) -> list[dict]:
@@ -226,25 +231,28 @@ def saved(request: HttpRequest, pk) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def summary(request: HttpRequest, pk) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        # Sending loads and locks the draft once, inside the submit transaction; the access
+        # check runs on that locked row.
+        try:
+            submission = actions.submit(
+                pk, user=request.user if request.user.is_authenticated else None,
+                accepted=request.POST.get("declaration") == "1",
+                check=lambda d: _check_access(request, d))
+        except actions.SubmitErrors as exc:
+            messages.error(request, _("Some answers are missing or need correcting."))
+            return redirect("submissions:step", pk, exc.step)
+        except actions.ApplyError as exc:
+            error = str(exc)
+        else:
+            if not _may_see(request, submission):
+                raise Http404
+            return redirect("submissions:done", submission.receipt_number)
     try:
         draft = _draft(request, pk)
     except _Done as done:
         return redirect("submissions:done", done.submission.receipt_number)
-    error = ""
-    if request.method == "POST":
-        try:
-            submission = actions.submit(draft.pk, user=draft.user, draft=draft,
-                                        accepted=request.POST.get("declaration") == "1")
-        except actions.SubmitErrors as exc:
-            messages.error(request, _("Some answers are missing or need correcting."))
-            return redirect("submissions:step", draft.pk, exc.step)
-        except actions.ApplyError as exc:
-            error = str(exc)
-        else:
-            if submission.user_id is None:
-                request.session[RECEIPTS_KEY] = [*request.session.get(RECEIPTS_KEY, []),
-                                                 submission.receipt_number][-20:]
-            return redirect("submissions:done", submission.receipt_number)
     form = actions.form_of(draft.version)  # only the page needs it: submit loads its own
     answers = draft.answers
     cleaned, errors = form.validate(answers)
