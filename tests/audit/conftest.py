@@ -1,0 +1,36 @@
+import contextlib
+import itertools
+
+import pytest
+from django.db import connection
+
+from amtsweg.audit import actions, triggers
+
+_n = itertools.count()
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A tenant of its own for each test, so that chains of other tests do not interfere."""
+    return f"test:{next(_n)}"
+
+
+@contextlib.contextmanager
+def triggers_dropped():
+    """What an intruder with database access (or a careless operator) could do: drop the
+    append-only triggers. Inside the test's transaction, so the rollback brings them back."""
+    with connection.cursor() as cursor:
+        for sql in triggers.statements(connection.vendor, install=False):
+            cursor.execute(sql)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for sql in triggers.statements(connection.vendor, install=True):
+                cursor.execute(sql)
+
+
+def chain(tenant: str, n: int = 3) -> list:
+    return [actions.record(tenant=tenant, actor="system", action="test.step",
+                           object_type="test.thing", object_id=i, data={"step": i})
+            for i in range(1, n + 1)]
