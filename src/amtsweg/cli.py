@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -78,6 +79,25 @@ def _die_with_parent() -> None:
         pass
 
 
+REAP_EVERY = 60  # seconds between two runs of the job reaper while `amtsweg run` serves
+
+
+def reap_jobs() -> None:
+    """Re-queue tasks stuck with a dead worker (see amtsweg.jobs); never stops the platform."""
+    from django.db import connections
+
+    from amtsweg.jobs.engine import reap
+
+    try:
+        report = reap()
+        if report.requeued or report.dead or report.rescheduled:
+            print(f"Job reaper: {report}")
+    except Exception as exc:
+        print(f"Job reaper failed: {exc!r}", file=sys.stderr)
+    finally:
+        connections.close_all()  # the supervisor holds no idle connection between runs
+
+
 def run(args: argparse.Namespace) -> None:
     """Prepare the database and serve the platform with granian and the task worker."""
     _setup_django()
@@ -98,6 +118,7 @@ def run(args: argparse.Namespace) -> None:
     from amtsweg.api.tasks import sign_destinations
 
     sign_destinations.enqueue()  # the worker signs what the key or data change made stale
+    reap_jobs()  # tasks whose worker died with the last run go back to the queue
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "amtsweg.settings"}
     # Children get their own session, so Ctrl+C reaches only this process, which then stops
@@ -127,11 +148,15 @@ def run(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        next_reap = time.monotonic() + REAP_EVERY
         while all(child.poll() is None for child in children):
             try:
                 children[-1].wait(timeout=1)
             except subprocess.TimeoutExpired:
                 pass
+            if not args.no_worker and time.monotonic() >= next_reap:
+                reap_jobs()
+                next_reap = time.monotonic() + REAP_EVERY
     finally:
         stop()
         for child in children:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "amtsweg.services",
     "amtsweg.submissions",
     "amtsweg.documents",
+    "amtsweg.jobs",
     "amtsweg.portal",
     "amtsweg.api",
 ]
