@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "amtsweg.submissions",
     "amtsweg.documents",
     "amtsweg.jobs",
+    "amtsweg.audit",
     "amtsweg.portal",
     "amtsweg.api",
 ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("amtsweg.accounts.urls")),
     path("konto/postfach/", include("amtsweg.mailbox.urls")),
+    path("verwaltung/audit/", include("amtsweg.audit.urls")),
     path("verwaltung/jobs/", include("amtsweg.jobs.urls")),
     path("verwaltung/", include("amtsweg.services.urls")),
     path("api/v1/", api.urls),
