@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "amtsweg.documents",
     "amtsweg.jobs",
     "amtsweg.audit",
+    "amtsweg.cases",
     "amtsweg.portal",
     "amtsweg.api",
 ]

@@ -34,3 +34,14 @@ def chain(tenant: str, n: int = 3) -> list:
     return [actions.record(tenant=tenant, actor="system", action="test.step",
                            object_type="test.thing", object_id=i, data={"step": i})
             for i in range(1, n + 1)]
+
+
+@pytest.fixture(autouse=True)
+def _append_only_triggers(db):
+    """The session's test database drops the SQLite DELETE trigger so that transactional
+    tests can flush (tests/conftest.py); these tests check the triggers, so they get them
+    back for the test's transaction."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for sql in triggers.statements("sqlite", install=True):
+                cursor.execute(sql)

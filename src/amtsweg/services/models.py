@@ -78,6 +78,8 @@ class ServiceVersion(models.Model):
     attachments = models.JSONField(default=list, blank=True)
     processing = models.JSONField(default=dict, blank=True)
     declaration = models.JSONField(default=dict, blank=True)
+    workflow = models.JSONField(null=True, blank=True, help_text=_(
+        "States and transitions of the back office; empty: the default workflow"))
     content_hash = models.CharField(max_length=64, blank=True)
     lock_version = models.PositiveIntegerField(default=0)
     published_at = models.DateTimeField(null=True, blank=True)

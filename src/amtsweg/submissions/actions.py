@@ -365,12 +365,11 @@ def _submit(draft_id, user: User | None, accepted: bool,
     # The uploads are dealt with, nothing else points at the draft: delete the row without
     # the collector's extra queries.
     Draft.objects.filter(pk=draft.pk)._raw_delete(using=draft._state.db)
-    if email:
-        # In the same transaction: the e-mail task is stored with the submission or not at
-        # all (outbox); the worker renders and sends it.
-        from .tasks import send_confirmation
+    # The outbox entry, in the same transaction: stored with the submission or not at all.
+    # The worker opens the case and sends the confirmation e-mail.
+    from .tasks import submission_received
 
-        send_confirmation.enqueue(str(submission.pk))
+    submission_received.enqueue(str(submission.pk))
     return submission
 
 

@@ -6,13 +6,23 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django_tasks import task
+
+from amtsweg.jobs import reliable
+
+from . import signals
 
 
-@task()
+@reliable(max_attempts=8)
+def submission_received(submission_id: str) -> None:
+    """The outbox entry of a submission, stored in the submit transaction, so it exists
+    exactly when the submission does. Runs at least once: the receivers (the back office
+    opens its case) are idempotent; the confirmation e-mail goes last, after they succeeded."""
+    signals.received.send(sender=None, submission_id=submission_id)
+    send_confirmation(submission_id)
+
+
 def send_confirmation(submission_id: str) -> None:
-    """The confirmation e-mail of a submission, in the language the applicant used. Enqueued
-    in the submit transaction, so it exists exactly when the submission does."""
+    """The confirmation e-mail of a submission, in the language the applicant used."""
     from .models import Submission
 
     submission = (Submission.objects.select_related("adoption__service", "authority")

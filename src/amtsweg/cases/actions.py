@@ -1,0 +1,238 @@
+"""Back-office work on cases: open a case for a submission (from the outbox), change its
+state along the workflow, assign it, write internal notes. Every change is checked against
+the person's staff roles at the case's Behörde, detects concurrent edits (lock_version), and
+writes its audit entry in the same transaction."""
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from amtsweg.accounts.models import StaffRole, User
+from amtsweg.audit import actions as audit
+from amtsweg.core import crypto, tenantcrypto
+from amtsweg.core.text import fold
+from amtsweg.submissions.models import Submission
+
+from . import workflow
+from .models import Case, CaseEvent, SearchToken
+
+CASE_ROLES = (StaffRole.Role.CLERK, StaffRole.Role.LEAD, StaffRole.Role.ADMIN)
+
+
+class CaseError(Exception):
+    """A refused change, as a sentence for the person; nothing was changed."""
+
+
+class Conflict(CaseError):
+    pass
+
+
+# --- who may see what -----------------------------------------------------------------------
+
+def case_authorities(user: User) -> set[int] | None:
+    """The Behörden whose cases `user` may see (None: all, for the Landesadmin)."""
+    if user.is_superuser:
+        return None
+    return set(StaffRole.objects.filter(user=user, role__in=CASE_ROLES)
+               .values_list("authority_id", flat=True))
+
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    allowed = case_authorities(user)
+    cases = Case.objects.all()
+    return cases if allowed is None else cases.filter(authority_id__in=allowed)
+
+
+def roles_at(user: User, authority_id: int) -> set[str]:
+    roles = set(StaffRole.objects.filter(user=user, authority_id=authority_id)
+                .values_list("role", flat=True))
+    if user.is_superuser:
+        roles |= {"clerk", "lead", "admin"}
+    return roles
+
+
+# --- blind index ----------------------------------------------------------------------------
+
+def _index_key(tenant: str) -> bytes:
+    return hmac.new(crypto._key(), b"blind-index:" + tenant.encode(), hashlib.sha256).digest()
+
+
+def name_tokens(tenant: str, text: str) -> list[str]:
+    """Keyed hashes of the folded words (2+ letters) of a name; equal words give equal tokens
+    within one Behörde, and nothing about the word is readable from the token."""
+    key = _index_key(tenant)
+    words = {w for w in fold(text).replace("-", " ").split() if len(w) >= 2}
+    return sorted(hmac.new(key, w.encode(), hashlib.sha256).hexdigest()[:32] for w in words)
+
+
+# --- opening a case (outbox task) -------------------------------------------------------------
+
+def on_submission_received(sender, submission_id: str, **kwargs) -> None:
+    open_case(submission_id)
+
+
+def due_days() -> int:
+    return int(getattr(settings, "CASE_DUE_DAYS", 14))
+
+
+def open_case(submission_id) -> Case:
+    """The case of a submission; opened once, however often this runs (at least once
+    delivery from the outbox: a case per submission, whatever happens)."""
+    with transaction.atomic():
+        existing = Case.objects.filter(submission_id=submission_id).first()
+        if existing is not None:
+            return existing
+        submission = Submission.objects.select_related("version").get(pk=submission_id)
+        flow = workflow.of(submission.version)
+        case, created = Case.objects.get_or_create(submission=submission, defaults={
+            "authority_id": submission.authority_id, "version_id": submission.version_id,
+            "receipt_number": submission.receipt_number, "state": flow["initial"],
+            "received_at": submission.submitted_at,
+            "due_at": submission.submitted_at + timedelta(days=due_days())})
+        if not created:
+            return case
+        content = submission.content
+        tenant = submission.tenant
+        names = " ".join(filter(None, (content.get("applicant"), content.get("organisation"))))
+        SearchToken.objects.bulk_create(
+            SearchToken(case=case, token=token) for token in name_tokens(tenant, names))
+        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.OPENED, to_state=case.state)
+        audit.record(tenant=tenant, actor="worker", action="case.opened", obj=case,
+                     data={"submission": str(submission.pk), "state": case.state})
+    return case
+
+
+# --- changes by staff and applicants ----------------------------------------------------------
+
+def _locked(case_id: int, lock_version: int | None) -> Case:
+    case = (Case.objects.select_for_update(of=("self",)).select_related("version", "submission")
+            .get(pk=case_id))
+    if lock_version is not None and case.lock_version != lock_version:
+        raise Conflict(_("Someone else changed this case in the meantime. Reload the page to "
+                         "see the current state."))
+    return case
+
+
+def _tenant(case: Case) -> str:
+    return tenantcrypto.tenant_of_authority(case.authority_id)
+
+
+def _seal_note(case: Case, text: str) -> bytes:
+    return tenantcrypto.seal(_tenant(case), text.encode(), f"case-note:{case.pk}") if text else b""
+
+
+def note_text(event: CaseEvent) -> str:
+    if not event.text:
+        return ""
+    return tenantcrypto.open_(tenantcrypto.tenant_of_authority(event.case.authority_id),
+                              bytes(event.text), f"case-note:{event.case_id}").decode()
+
+
+def transition(actor: User, case_id: int, key: str, *, lock_version: int | None = None,
+               note: str = "", as_applicant: bool = False) -> Case:
+    """Take the transition `key`. Staff need one of its roles at the case's Behörde; the
+    applicant (as_applicant, checked by the caller) may take transitions open to
+    "applicant". Guards refuse with a sentence; effects run in the same transaction."""
+    note = note.strip()[:5000]
+    with transaction.atomic():
+        case = _locked(case_id, lock_version)
+        flow = workflow.of(case.version)
+        tr = workflow.transition(flow, key)
+        if tr is None or case.state not in tr["from"]:
+            raise CaseError(_("This step is not possible in the current state."))
+        allowed = {"applicant"} if as_applicant else roles_at(actor, case.authority_id)
+        if not allowed & set(tr.get("roles", [])):
+            raise PermissionError(_("You may not take this step."))
+        step = workflow.Step(case=case, transition=tr, actor=actor, note=note)
+        for name in tr.get("guards", []):
+            if problem := workflow.guards.get(name).check(step):
+                raise CaseError(problem)
+        before = case.state
+        case.state = tr["to"]
+        case.outcome = tr.get("outcome", case.outcome)
+        case.lock_version = F("lock_version") + 1
+        case.save(update_fields=["state", "outcome", "lock_version", "updated_at"])
+        case.refresh_from_db(fields=["lock_version"])
+        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.TRANSITION,
+                                 actor=actor if actor and actor.is_authenticated else None,
+                                 from_state=before, to_state=case.state,
+                                 text=_seal_note(case, note))
+        audit.record(tenant=_tenant(case), actor=audit.actor_of(actor),
+                     action="case.transition", obj=case,
+                     data={"transition": key, "from": before, "to": case.state,
+                           "outcome": case.outcome})
+        for name in tr.get("effects", []):
+            workflow.effects.get(name).run(step)
+    return case
+
+
+def assign(actor: User, case_id: int, assignee: User | None, *,
+           lock_version: int | None = None) -> Case:
+    with transaction.atomic():
+        case = _locked(case_id, lock_version)
+        if not roles_at(actor, case.authority_id) & {"clerk", "lead"}:
+            raise PermissionError(_("You may not take this step."))
+        if assignee is not None and not roles_at(assignee, case.authority_id) & {
+                "clerk", "lead"}:
+            raise CaseError(_("Cases can only be assigned to clerks of this authority."))
+        case.assignee = assignee
+        case.lock_version = F("lock_version") + 1
+        case.save(update_fields=["assignee", "lock_version", "updated_at"])
+        case.refresh_from_db(fields=["lock_version"])
+        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.ASSIGNED, actor=actor)
+        audit.record(tenant=_tenant(case), actor=audit.actor_of(actor), action="case.assigned",
+                     obj=case, data={"assignee": assignee.pk if assignee else None})
+    return case
+
+
+def add_note(actor: User, case_id: int, text: str) -> CaseEvent:
+    text = text.strip()[:5000]
+    if not text:
+        raise CaseError(_("The note is empty."))
+    with transaction.atomic():
+        case = _locked(case_id, None)
+        if not roles_at(actor, case.authority_id) & {"clerk", "lead"}:
+            raise PermissionError(_("You may not take this step."))
+        event = CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.NOTE, actor=actor,
+                                         text=_seal_note(case, text))
+        audit.record(tenant=_tenant(case), actor=audit.actor_of(actor), action="case.note",
+                     obj=case, data={"event": event.pk})
+    return event
+
+
+# --- effects ----------------------------------------------------------------------------------
+
+def _notify_applicant(step: workflow.Step) -> None:
+    """Tell the applicant about the new state: a Postfach message for an account, an e-mail
+    for a guest; the clerk's note is part of it."""
+    from amtsweg.core.mail import queue_email
+    from amtsweg.mailbox.actions import deliver
+
+    case = step.case
+    submission = case.submission
+    flow = workflow.of(case.version)
+    state = workflow.state_label(flow, case.state, submission.lang)
+    outcome = flow.get("outcomes", {}).get(case.outcome, {}).get(submission.lang, "")
+    with translation.override(submission.lang):
+        subject = _("Your application %(number)s: %(state)s") % {
+            "number": case.receipt_number, "state": f"{state} ({outcome})" if outcome else state}
+    body = step.note or subject
+    if submission.user_id:
+        deliver(account=submission.user, authority=case.authority, subject=subject[:200],
+                body=body, trust_level=submission.trust_level)
+    elif email := submission.content.get("email"):
+        queue_email(email, subject, body)
+
+
+def _close(step: workflow.Step) -> None:
+    Case.objects.filter(pk=step.case.pk).update(closed_at=timezone.now())
+
+
+workflow.effects.register(workflow.Effect("notify_applicant", _notify_applicant))
+workflow.effects.register(workflow.Effect("close", _close))

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "amtsweg.cases"
+    label = "cases"
+    verbose_name = _("Cases (Vorgänge)")
+
+    def ready(self) -> None:
+        from amtsweg.submissions.signals import received
+
+        from . import actions
+
+        received.connect(actions.on_submission_received,
+                         dispatch_uid="cases.open_case")

@@ -1,0 +1,78 @@
+"""Vorgänge: the back-office work on a submission, in the submission's Behörde."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Case(models.Model):
+    submission = models.OneToOneField("submissions.Submission", on_delete=models.CASCADE,
+                                      related_name="case")
+    authority = models.ForeignKey("territory.Authority", on_delete=models.PROTECT,
+                                  related_name="cases")
+    version = models.ForeignKey("services.ServiceVersion", on_delete=models.PROTECT,
+                                related_name="cases")
+    receipt_number = models.CharField(max_length=32, unique=True)
+    state = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=40, blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="assigned_cases")
+    received_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    lock_version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["authority", "received_at", "id"], name="case_inbox"),
+            models.Index(fields=["authority", "state", "received_at", "id"],
+                         name="case_inbox_state"),
+            models.Index(fields=["authority", "assignee", "received_at", "id"],
+                         name="case_inbox_assignee"),
+            models.Index(fields=["authority", "due_at"], name="case_due"),
+        ]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+
+class SearchToken(models.Model):
+    """Blind index: keyed hashes of the words of the applicant's name, so that clerks can
+    search by name while the name itself stays encrypted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tokens")
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["token"], name="case_token")]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class CaseEvent(models.Model):
+    """What happened on a case: transitions, assignments, internal notes (text sealed)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("case opened")
+        TRANSITION = "transition", _("state changed")
+        ASSIGNED = "assigned", _("assigned")
+        NOTE = "note", _("internal note")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    text = models.BinaryField(blank=True, default=b"")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.kind}"
