@@ -14,11 +14,13 @@ from amtsweg.api.views import api, jwks_view, routing_api
 urlpatterns = [
     path("", include("amtsweg.portal.urls")),
     path("", include("amtsweg.submissions.urls")),
+    path("antrag/vorgang/", include("amtsweg.cases.portal_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("amtsweg.accounts.urls")),
     path("konto/postfach/", include("amtsweg.mailbox.urls")),
     path("verwaltung/audit/", include("amtsweg.audit.urls")),
     path("verwaltung/jobs/", include("amtsweg.jobs.urls")),
+    path("verwaltung/faelle/", include("amtsweg.cases.urls")),
     path("verwaltung/", include("amtsweg.services.urls")),
     path("api/v1/", api.urls),
     path("api/routing/v1/", routing_api.urls),

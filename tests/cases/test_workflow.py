@@ -134,3 +134,42 @@ def test_any_sequence_of_steps_keeps_the_case_consistent(adoption, standesamt, k
         assert Case.objects.get(pk=case.pk).state == state
         assert state in flow["states"]
     assert CaseEvent.objects.filter(case=case, kind="transition").count() == done
+
+
+def test_applicant_answers_a_request_and_withdraws(client, adoption, standesamt,
+                                                   django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from amtsweg.submissions.models import Upload
+    from tests.submissions.test_apply import PDF, fill, start_as_guest
+
+    draft, _ = start_as_guest(client, adoption)
+    fill(client, draft)
+    client.post(reverse("submissions:summary", args=[draft.pk]), {"declaration": "1"})
+    submission = Submission.objects.get(draft_key=draft.pk)
+    case = submission.case
+    url = reverse("case_portal:detail", args=[submission.receipt_number])
+    page = client.get(url)
+    assert page.status_code == 200 and "Eingegangen" in page.content.decode()
+    from django.test import Client
+
+    assert Client().get(url).status_code == 404  # another browser
+    user = clerk(standesamt)
+    actions.transition(user, case.pk, "pruefen")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.transition(user, case.pk, "nachfordern",
+                           note="Bitte Ausweiskopie nachreichen.")
+    page = client.get(url).content.decode()
+    assert "Bitte Ausweiskopie nachreichen." in page and 'name="answer"' in page
+    assert any("Bitte Ausweiskopie" in m.body for m in mail.outbox)  # the guest's e-mail
+    r = client.post(url, {"action": "answer", "answer": "Anbei.",
+                          "files": SimpleUploadedFile("ausweis.pdf", PDF)})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "in_pruefung"
+    assert Upload.objects.get(submission=submission, field="nachforderung").name == "ausweis.pdf"
+    r = client.post(url, {"action": "withdraw"})
+    case.refresh_from_db()
+    assert case.state == "zurueckgezogen"
+    assert AuditEntry.objects.filter(object_id=str(case.pk), actor="applicant").count() == 2

@@ -163,7 +163,8 @@ def transition(actor: User, case_id: int, key: str, *, lock_version: int | None 
                                  actor=actor if actor and actor.is_authenticated else None,
                                  from_state=before, to_state=case.state,
                                  text=_seal_note(case, note))
-        audit.record(tenant=_tenant(case), actor=audit.actor_of(actor),
+        audit.record(tenant=_tenant(case),
+                     actor="applicant" if as_applicant else audit.actor_of(actor),
                      action="case.transition", obj=case,
                      data={"transition": key, "from": before, "to": case.state,
                            "outcome": case.outcome})

@@ -204,7 +204,10 @@ def _set(answers: dict, path: str, value) -> None:
     node[parts[-1]] = value
 
 
-def store_upload(draft: Draft, path: str, item: dict, f: UploadedFile, existing: int) -> Upload:
+def store_upload(owner: "Draft | Submission", path: str, item: dict, f: UploadedFile,
+                 existing: int) -> Upload:
+    """Check a file by its content and store it sealed for the owner's Behörde. The owner is
+    a draft, or a submission when the applicant answers a request for documents."""
     rules = item.get("file") or {}
     label = text(item.get("label"))
     if existing >= int(rules.get("max_count", 1)):
@@ -225,12 +228,15 @@ def store_upload(draft: Draft, path: str, item: dict, f: UploadedFile, existing:
     if detected not in allowed:
         raise ApplyError(_("%(name)s is not an allowed file type (allowed: %(types)s).")
                          % {"name": f.name, "types": ", ".join(_type_names(allowed))})
-    upload = Upload(draft=draft, authority_id=draft.authority_id, field=path,
-                    content_type=detected, size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest())
+    upload = Upload(authority_id=owner.authority_id, field=path, content_type=detected,
+                    size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    if isinstance(owner, Submission):
+        upload.submission = owner
+    else:
+        upload.draft = owner
     upload.meta = upload.seal({"name": (f.name or "datei")[-150:]})
     upload.stored_name = default_storage.save(
-        f"uploads/{draft.authority_id}/{upload.pk}.bin",
+        f"uploads/{owner.authority_id}/{upload.pk}.bin",
         ContentFile(tenantcrypto.seal(upload.tenant, data, f"upload-file:{upload.pk}")))
     upload.save()
     return upload

@@ -310,7 +310,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
     organisations = request.user.memberships.values_list("organisation_id", flat=True)
     submissions = (Submission.objects.filter(Q(user=request.user)
                                              | Q(organisation_id__in=organisations))
-                   .select_related("adoption__service", "authority", "organisation"))
+                   .select_related("adoption__service", "authority", "organisation",
+                                   "case"))
     return render(request, "submissions/account_list.html",
                   {"drafts": drafts, "submissions": submissions})
 

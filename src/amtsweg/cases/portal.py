@@ -1,0 +1,89 @@
+"""The applicant's view of a case: its state and history, answering a request for documents
+(Nachforderung) with text and files, and withdrawing the application. Visible to whoever may
+see the receipt (the account, members of the organisation, or the guest's browser session)."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from amtsweg.submissions import actions as submission_actions
+from amtsweg.submissions.models import Submission
+from amtsweg.submissions.views import _may_see
+
+from . import actions, workflow
+from .models import Case, CaseEvent
+
+ANSWER_FILE = {"file": {"types": ["application/pdf", "image/jpeg", "image/png"],
+                        "max_size": 10 * 1024 * 1024, "max_count": 5},
+               "label": {"de": "Nachweis", "en": "Document"}}
+
+
+def _case(request: HttpRequest, receipt: str) -> Case:
+    submission = get_object_or_404(Submission.objects.select_related("adoption__service"),
+                                   receipt_number=receipt)
+    if not _may_see(request, submission):
+        raise Http404
+    case = Case.objects.filter(submission=submission).select_related("version").first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def _timeline(case: Case, flow: dict, lang: str) -> list[dict]:
+    rows = []
+    for event in case.events.filter(kind__in=[CaseEvent.Kind.OPENED,
+                                              CaseEvent.Kind.TRANSITION]):
+        rows.append({"at": event.at, "state": workflow.state_label(flow, event.to_state, lang),
+                     # notes of a transition are written for the applicant (they are sent)
+                     "note": actions.note_text(event) if event.kind == "transition" else ""})
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+def applicant_case(request: HttpRequest, receipt: str) -> HttpResponse:
+    case = _case(request, receipt)
+    flow = workflow.of(case.version)
+    lang = (get_language() or "de")[:2]
+    mine = {t["key"] for t in workflow.available(flow, case.state, "applicant")}
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        user = request.user if request.user.is_authenticated else None
+        try:
+            if action == "answer" and "nachforderung_erledigt" in mine:
+                text = request.POST.get("answer", "").strip()
+                files = request.FILES.getlist("files")
+                if not text and not files:
+                    raise actions.CaseError(_("Write an answer or add a document."))
+                for i, f in enumerate(files):
+                    try:
+                        submission_actions.store_upload(case.submission, "nachforderung",
+                                                        ANSWER_FILE, f, i)
+                    except submission_actions.ApplyError as exc:
+                        raise actions.CaseError(str(exc)) from exc
+                names = ", ".join(f.name for f in files)
+                note = text + (f"\n\n{_('Documents')}: {names}" if names else "")
+                actions.transition(user, case.pk, "nachforderung_erledigt", note=note,
+                                   as_applicant=True)
+                messages.success(request, _("Thank you. Your answer was sent to the authority."))
+            elif action == "withdraw" and "zurueckziehen" in mine:
+                actions.transition(user, case.pk, "zurueckziehen", as_applicant=True,
+                                   note=_("Withdrawn by the applicant."))
+                messages.success(request, _("Your application was withdrawn."))
+            else:
+                raise actions.CaseError(_("This step is not possible in the current state."))
+        except actions.CaseError as exc:
+            error = str(exc)
+        else:
+            return redirect("case_portal:detail", receipt)
+    outcome = flow.get("outcomes", {}).get(case.outcome, {})
+    return render(request, "cases/applicant.html", {
+        "case": case, "submission": case.submission, "service": case.submission.adoption.service,
+        "state": workflow.state_label(flow, case.state, lang),
+        "outcome": outcome.get(lang) or outcome.get("de", ""),
+        "timeline": _timeline(case, flow, lang), "can_answer": "nachforderung_erledigt" in mine,
+        "can_withdraw": "zurueckziehen" in mine, "error": error,
+    }, status=400 if error else 200)
