@@ -134,11 +134,13 @@ def note_text(event: CaseEvent) -> str:
                               bytes(event.text), f"case-note:{event.case_id}").decode()
 
 
-def transition(actor: User, case_id: int, key: str, *, lock_version: int | None = None,
-               note: str = "", as_applicant: bool = False) -> Case:
+def transition(actor: User | None, case_id: int, key: str, *,
+               lock_version: int | None = None, note: str = "", as_applicant: bool = False,
+               api_client=None) -> Case:
     """Take the transition `key`. Staff need one of its roles at the case's Behörde; the
     applicant (as_applicant, checked by the caller) may take transitions open to
-    "applicant". Guards refuse with a sentence; effects run in the same transaction."""
+    "applicant". An API client (`api.models.ApiClient`, actor None) acts as a clerk of its
+    own Behörde only. Guards refuse with a sentence; effects run in the same transaction."""
     note = note.strip()[:5000]
     with transaction.atomic():
         case = _locked(case_id, lock_version)
@@ -146,7 +148,10 @@ def transition(actor: User, case_id: int, key: str, *, lock_version: int | None 
         tr = workflow.transition(flow, key)
         if tr is None or case.state not in tr["from"]:
             raise CaseError(_("This step is not possible in the current state."))
-        allowed = {"applicant"} if as_applicant else roles_at(actor, case.authority_id)
+        if api_client is not None:
+            allowed = {"clerk"} if api_client.authority_id == case.authority_id else set()
+        else:
+            allowed = {"applicant"} if as_applicant else roles_at(actor, case.authority_id)
         if not allowed & set(tr.get("roles", [])):
             raise PermissionError(_("You may not take this step."))
         step = workflow.Step(case=case, transition=tr, actor=actor, note=note)
@@ -164,7 +169,8 @@ def transition(actor: User, case_id: int, key: str, *, lock_version: int | None 
                                  from_state=before, to_state=case.state,
                                  text=_seal_note(case, note))
         audit.record(tenant=_tenant(case),
-                     actor="applicant" if as_applicant else audit.actor_of(actor),
+                     actor=(f"api:{api_client.pk}" if api_client is not None
+                            else "applicant" if as_applicant else audit.actor_of(actor)),
                      action="case.transition", obj=case,
                      data={"transition": key, "from": before, "to": case.state,
                            "outcome": case.outcome})
