@@ -173,3 +173,35 @@ def test_applicant_answers_a_request_and_withdraws(client, adoption, standesamt,
     case.refresh_from_db()
     assert case.state == "zurueckgezogen"
     assert AuditEntry.objects.filter(object_id=str(case.pk), actor="applicant").count() == 2
+
+
+def test_approval_sends_the_notice_pdf_to_the_postfach(adoption, standesamt,
+                                                        django_user_model):
+    from amtsweg.cases import notices
+    from amtsweg.cases.models import Notice
+    from amtsweg.mailbox.actions import read_attachment
+    from amtsweg.mailbox.models import Message
+
+    applicant = django_user_model.objects.create_user("antrag@example.org", "x" * 14)
+    draft, _token = submit_actions.start(adoption=adoption, area=adoption.authority.area,
+                                         user=applicant, trust_level="basis")
+    draft.set_content(answers={"vorname": "Erika", "familienname": "Muster",
+                               "zweck": "rente", "anzahl": "2"})
+    draft.save()
+    case = submit_actions.submit(draft.pk, user=applicant, accepted=True).case
+    user = clerk(standesamt)
+    preview = notices.render(case, "Die Voraussetzungen liegen vor.")
+    assert preview.startswith(b"%PDF") and not Notice.objects.exists()
+    actions.transition(user, case.pk, "pruefen")
+    actions.transition(user, case.pk, "bewilligen", note="Die Voraussetzungen liegen vor.")
+    notice = Notice.objects.get(case=case)
+    assert notice.outcome == "bewilligt" and notices.read(notice).startswith(b"%PDF")
+    message = Message.objects.get(account=applicant)
+    assert case.receipt_number in message.subject
+    attachment = message.attachments.get()
+    assert read_attachment(attachment).startswith(b"%PDF")
+    assert attachment.filename == f"Bescheid-{notice.number}.pdf"
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(notice.stored_name, "rb") as fh:
+        assert not fh.read().startswith(b"%PDF")  # sealed at rest

@@ -10,7 +10,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from amtsweg.submissions.signals import received
 
-        from . import actions
+        from . import actions, notices  # noqa: F401 - notices registers its effect
 
         received.connect(actions.on_submission_received,
                          dispatch_uid="cases.open_case")

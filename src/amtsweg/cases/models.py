@@ -76,3 +76,22 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.kind}"
+
+
+class Notice(models.Model):
+    """A Bescheid: the PDF is stored sealed for the Behörde and sent to the applicant."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
+    number = models.CharField(max_length=40, unique=True)
+    outcome = models.CharField(max_length=40, blank=True)
+    stored_name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+
+    def __str__(self) -> str:
+        return self.number

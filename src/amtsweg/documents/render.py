@@ -70,6 +70,7 @@ class DocumentTemplate:
 
 templates: Registry[DocumentTemplate] = Registry("document templates")
 templates.register(DocumentTemplate("receipt"))
+templates.register(DocumentTemplate("notice"))
 
 
 def get_template(name: str) -> DocumentTemplate:
