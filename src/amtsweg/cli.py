@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("ensure_signing_key")
     call_command("purge_drafts", verbosity=0)
+    call_command("apply_retention", verbosity=0)
     from amtsweg.api.tasks import sign_destinations
 
     sign_destinations.enqueue()  # the worker signs what the key or data change made stale

@@ -12,21 +12,8 @@ from amtsweg.cases import actions, workflow
 from amtsweg.cases.models import Case, CaseEvent
 from amtsweg.submissions import actions as submit_actions
 from amtsweg.submissions.models import Submission
-from tests.submissions.conftest import make_small_service
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def adoption(standesamt):
-    return make_small_service(standesamt)
-
-
-@pytest.fixture
-def standesamt():
-    from amtsweg.territory.models import Authority
-
-    return Authority.objects.get(area__ags="06635001", kind=Authority.Kind.STANDESAMT)
 
 
 def submit(adoption, name="Erika Mustermann") -> Submission:

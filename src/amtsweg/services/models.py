@@ -80,6 +80,9 @@ class ServiceVersion(models.Model):
     declaration = models.JSONField(default=dict, blank=True)
     workflow = models.JSONField(null=True, blank=True, help_text=_(
         "States and transitions of the back office; empty: the default workflow"))
+    retention = models.JSONField(default=dict, blank=True, help_text=_(
+        '{"after_days": 90, "action": "delete" or "anonymise"}; empty: delete 90 days after '
+        'the case is closed'))
     content_hash = models.CharField(max_length=64, blank=True)
     lock_version = models.PositiveIntegerField(default=0)
     published_at = models.DateTimeField(null=True, blank=True)
