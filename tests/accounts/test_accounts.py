@@ -222,3 +222,30 @@ def test_password_reset(client):
     assert login(Client(), password=PASSWORD).status_code == 400
     assert login(Client(), password="Ein neuer langer Satz 8").status_code == 302
     assert client.get(link, follow=True).context["validlink"] is False
+
+
+@pytest.mark.django_db
+def test_staff_command_grants_and_revokes_roles(django_user_model):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from amtsweg.accounts.models import StaffRole
+    from amtsweg.territory.models import Authority
+
+    user = django_user_model.objects.create_user("clerk@amt.example", "x" * 14)
+    authority = Authority.objects.filter(is_demo=True).first()
+    call_command("staff", "grant", "clerk@amt.example", "--authority", str(authority.pk),
+                 "--role", "clerk", stdout=StringIO())
+    user.refresh_from_db()
+    assert user.is_staff and StaffRole.objects.filter(user=user, role="clerk").exists()
+    out = StringIO()
+    call_command("staff", "list", stdout=out)
+    assert "clerk@amt.example" in out.getvalue()
+    call_command("staff", "revoke", "clerk@amt.example", "--authority", str(authority.pk),
+                 "--role", "clerk", stdout=StringIO())
+    user.refresh_from_db()
+    assert not user.is_staff
+    with pytest.raises(CommandError):
+        call_command("staff", "grant", "nobody@amt.example", "--authority", "1", "--role",
+                     "clerk")

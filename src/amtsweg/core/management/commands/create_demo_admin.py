@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 USERNAME = "landesadmin@demo.example"
 STAFF = "kommune@demo.example"
+CLERK = "standesamt@demo.example"
 ALLENDORF = "06635001"  # Allendorf (Eder)
 PASSWORD = "Amtsweg-Demo-2026"  # noqa: S105 - documented demo login, demo installations only
 
@@ -43,3 +44,12 @@ class Command(BaseCommand):
             grant_staff_role(user, authority, StaffRole.Role.DESIGNER)
             grant_staff_role(user, authority, StaffRole.Role.ADMIN)
         self.stdout.write(f"Demo staff login: {STAFF} / {PASSWORD} (at /verwaltung/)")
+        clerk = user_model.objects.filter(email=CLERK).first()
+        if clerk is None:
+            clerk = user_model.objects.create_user(
+                CLERK, PASSWORD, first_name="Demo", last_name="Sachbearbeitung",
+                email_verified_at=timezone.now())
+        for authority in Authority.objects.filter(area__ags=ALLENDORF, is_demo=True,
+                                                  kind=Authority.Kind.STANDESAMT):
+            grant_staff_role(clerk, authority, StaffRole.Role.CLERK)
+        self.stdout.write(f"Demo clerk login: {CLERK} / {PASSWORD} (at /verwaltung/faelle/)")
