@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "amtsweg.forms",
     "amtsweg.services",
     "amtsweg.submissions",
+    "amtsweg.payments",
     "amtsweg.documents",
     "amtsweg.jobs",
     "amtsweg.audit",

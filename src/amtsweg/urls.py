@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("amtsweg.portal.urls")),
     path("", include("amtsweg.submissions.urls")),
     path("antrag/vorgang/", include("amtsweg.cases.portal_urls")),
+    path("zahlung/", include("amtsweg.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("konto/", include("amtsweg.accounts.urls")),
     path("konto/postfach/", include("amtsweg.mailbox.urls")),

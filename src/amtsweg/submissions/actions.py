@@ -306,17 +306,18 @@ def new_receipt_number(now) -> str:
 
 
 def submit(draft_id, *, user: User | None, accepted: bool,
-           check: Callable[[Draft], None] | None = None) -> Submission:
+           check: Callable[[Draft], None] | None = None, payment: str = "") -> Submission:
     """Send the application. Idempotent: the same draft always gives the same submission,
     whether the button was clicked twice, the request retried or sent from two tabs.
 
     `check(draft)` runs on the locked draft before anything changes (the view's access
-    check); it raises to refuse.
+    check); it raises to refuse. `payment`: the applicant's choice for a fee paid after
+    sending ("invoice" records an open invoice; docs/payments.md).
     """
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                return _submit(draft_id, user, accepted, check)
+                return _submit(draft_id, user, accepted, check, payment)
         except IntegrityError:
             done = Submission.objects.filter(draft_key=draft_id).first()
             if done is not None:
@@ -326,7 +327,7 @@ def submit(draft_id, *, user: User | None, accepted: bool,
 
 
 def _submit(draft_id, user: User | None, accepted: bool,
-            check: Callable[[Draft], None] | None) -> Submission:
+            check: Callable[[Draft], None] | None, payment: str = "") -> Submission:
     # Lock the draft row only: FOR UPDATE on the joined rows too would make every submission
     # of the same service version, adoption and Behörde wait for the one before it. A draft
     # that still exists has no submission (both change in one transaction), so the
@@ -353,13 +354,15 @@ def _submit(draft_id, user: User | None, accepted: bool,
     if errors:
         first = next(iter(errors))
         raise SubmitErrors(engine.step_of(form, first) or form.step_keys[0], errors)
+    fee = compute_fee(adoption, version, cleaned)
+    pay_first = bool(fee) and bool((version.fee or {}).get("before_submit"))
     now = timezone.now()
     email = user.email if user is not None else draft.content.get("email", "")
     submission = Submission(
         draft_key=draft.pk, version=version, adoption=adoption, authority_id=draft.authority_id,
         area_id=draft.area_id, user_id=draft.user_id, organisation_id=draft.organisation_id,
         trust_level=draft.content.get("level", "basis"), lang=(get_language() or "de")[:2],
-        fee_amount=compute_fee(adoption, version, cleaned), submitted_at=now,
+        fee_amount=fee, submitted_at=now,
         receipt_number=new_receipt_number(now))
     submission.data = submission.seal({
         "answers": cleaned, "email": email,
@@ -368,6 +371,11 @@ def _submit(draft_id, user: User | None, accepted: bool,
     })
     submission.save(force_insert=True)
     _move_uploads(draft, submission, set(engine.upload_ids(form, cleaned)))
+    if pay_first or payment or draft.content.get("payment"):  # else no query at all
+        from amtsweg.payments.actions import link_to_submission
+
+        # a fee to pay first: one query, which links the payment or refuses (rolled back)
+        link_to_submission(submission, draft=draft, choice=payment, required=pay_first)
     # The uploads are dealt with, nothing else points at the draft: delete the row without
     # the collector's extra queries.
     Draft.objects.filter(pk=draft.pk)._raw_delete(using=draft._state.db)

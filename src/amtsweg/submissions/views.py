@@ -15,6 +15,7 @@ from amtsweg.accounts.profile import has_level, require_level, session_level
 from amtsweg.forms import engine
 from amtsweg.forms import render as form_render
 from amtsweg.forms.types import options_of
+from amtsweg.payments import actions as payment_actions
 from amtsweg.services import actions as service_actions
 from amtsweg.services.models import OnlineService, text
 from amtsweg.territory import lookup
@@ -231,7 +232,7 @@ def saved(request: HttpRequest, pk) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def summary(request: HttpRequest, pk) -> HttpResponse:
-    error = ""
+    error, error_target = "", "declaration"
     if request.method == "POST":
         # Sending loads and locks the draft once, inside the submit transaction; the access
         # check runs on that locked row.
@@ -239,12 +240,15 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
             submission = actions.submit(
                 pk, user=request.user if request.user.is_authenticated else None,
                 accepted=request.POST.get("declaration") == "1",
-                check=lambda d: _check_access(request, d))
+                check=lambda d: _check_access(request, d),
+                payment=request.POST.get("payment_method", "")[:20])
         except actions.SubmitErrors as exc:
             messages.error(request, _("Some answers are missing or need correcting."))
             return redirect("submissions:step", pk, exc.step)
         except actions.ApplyError as exc:
             error = str(exc)
+            if isinstance(exc, payment_actions.PaymentRequired):
+                error_target = "pay-now"
         else:
             if not _may_see(request, submission):
                 raise Http404
@@ -258,13 +262,16 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
     cleaned, errors = form.validate(answers)
     steps = _visible_steps(form, answers)  # the progress list shows every step
     sections = actions.summary_sections(draft.version, answers, actions.upload_names(draft))
+    fee = actions.compute_fee(draft.adoption, draft.version, cleaned)
+    payment = payment_actions.summary_context(draft, fee)
     return render(request, "submissions/summary.html", {
         "draft": draft, "service": draft.adoption.service, "authority": draft.authority,
         "summary": form_render.render_summary(
             sections, lambda key: reverse("submissions:step", args=[draft.pk, key])),
         "incomplete": errors, "first_error_step": engine.step_of(form, next(iter(errors)))
         if errors else "",
-        "fee": actions.compute_fee(draft.adoption, draft.version, cleaned),
+        "fee": fee, "payment": payment,
+        "error_target": error_target,
         "declaration": text(draft.version.declaration) or _(
             "I confirm that my answers are true and complete."),
         "error": error, "steps": steps, "total": len(steps) + 1,
