@@ -76,6 +76,14 @@ def all_routes(resolver=None, prefix=""):
 # Exempt from CSRF because the caller authenticates with client credentials or a Bearer token,
 # never with the session cookie (OpenID Connect token and userinfo endpoints).
 TOKEN_AUTHENTICATED = {"/oidc/token", "/oidc/userinfo"}
+# The Fachverfahren API: every route needs an API client's Bearer token (401 without one);
+# the session cookie is never read there.
+TOKEN_AUTHENTICATED |= {
+    "/api/v1/fachverfahren/cases/x/transition",
+    "/api/v1/fachverfahren/submissions/x/acknowledge",
+    "/api/v1/fachverfahren/submissions/x/messages",
+    "/api/v1/fachverfahren/submissions/x/notice",
+}
 # Exempt because they change nothing and read no session: they check what is posted and
 # answer (checking a form definition, converting a FIM file).
 STATELESS = {"/api/v1/forms/check", "/api/v1/forms/fim"}

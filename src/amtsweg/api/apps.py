@@ -10,6 +10,12 @@ class ApiConfig(AppConfig):
 
         territory_changed.connect(_sign_in_background, dispatch_uid="sign-destinations")
 
+        from amtsweg.submissions.signals import received
+
+        from . import webhooks
+
+        received.connect(webhooks.on_submission_received, dispatch_uid="api-webhooks")
+
 
 def _sign_in_background(sender, **kwargs) -> None:
     from .tasks import sign_destinations

@@ -44,6 +44,7 @@ api = NinjaAPI(title="Amtsweg API", version="1", urls_namespace="api-v1",
                description="Catalogue search and online services of the Amtsweg state portal.")
 _install_problem_handlers(api)
 api.add_router("", services_router)
+api.add_router("/fachverfahren", "amtsweg.api.fachverfahren.router")
 
 
 class SearchResult(Schema):
