@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:case_id>/", views.detail, name="detail"),
+    path("<int:case_id>/schritt/", views.take_transition, name="transition"),
+    path("<int:case_id>/zuweisen/", views.assign, name="assign"),
+    path("<int:case_id>/notiz/", views.add_note, name="note"),
+    path("<int:case_id>/anlage/<uuid:upload_id>/", views.attachment, name="attachment"),
+]
