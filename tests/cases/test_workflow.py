@@ -192,3 +192,24 @@ def test_approval_sends_the_notice_pdf_to_the_postfach(adoption, standesamt,
 
     with default_storage.open(notice.stored_name, "rb") as fh:
         assert not fh.read().startswith(b"%PDF")  # sealed at rest
+
+
+def test_each_service_version_names_its_notice_template(adoption, standesamt):
+    from amtsweg.cases import notices
+    from amtsweg.documents.render import DocumentTemplate, templates
+    from amtsweg.services import actions as service_actions
+
+    version = adoption.version
+    problems = service_actions.check_version({**service_actions._payload(version),
+                                              "notice_template": "gibt-es-nicht"})
+    assert [p.path for p in problems] == ["notice_template"]
+    templates.register(DocumentTemplate("notice_test", path=templates.get("notice").path))
+    try:
+        assert service_actions.check_version({**service_actions._payload(version),
+                                              "notice_template": "notice_test"}) == []
+        version.notice_template = "notice_test"
+        version.save(update_fields=["notice_template"])
+        case = submit(adoption).case
+        assert notices.render(case, "Begründung").startswith(b"%PDF")
+    finally:
+        templates.unregister("notice_test")

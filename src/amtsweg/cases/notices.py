@@ -77,7 +77,8 @@ def notice_data(case: Case, reasons: str, number: str, now=None) -> dict:
 def render(case: Case, reasons: str, number: str = "", now=None) -> bytes:
     """The PDF; also the preview (with a provisional number) before issuing."""
     number = number or _("(preview)")
-    return render_pdf("notice", notice_data(case, reasons, number, now),
+    return render_pdf(case.version.notice_template or "notice",
+                      notice_data(case, reasons, number, now),
                       lang=case.submission.lang, created=now)
 
 

@@ -23,7 +23,7 @@ from .models import Adoption, OnlineService, ServiceVersion
 FORMAT = "amtsweg.service/1"
 SEED_DIR = Path(__file__).parent / "seed"
 VERSION_FIELDS = ("form", "trust_level", "applicants", "fee", "attachments", "processing",
-                  "declaration")
+                  "declaration", "notice_template", "retention")
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,18 @@ def check_version(payload: dict) -> list[Problem]:
             problems.append(Problem(key, _("Give the text as German and English text.")))
     if not isinstance(payload.get("attachments", []), list):
         problems.append(Problem("attachments", _("Attachments must be a list.")))
+    from amtsweg.documents.render import templates
+
+    if templates.get(payload.get("notice_template") or "notice") is None:
+        problems.append(Problem("notice_template", _("There is no document template %(name)s.")
+                                % {"name": payload.get("notice_template")}))
+    retention = payload.get("retention") or {}
+    if not isinstance(retention, dict) or retention.get("action", "delete") not in (
+            "delete", "anonymise") or not (
+            isinstance(retention.get("after_days", 90), int)
+            and 1 <= retention.get("after_days", 90) <= 3650):
+        problems.append(Problem("retention", _(
+            'Retention: {"after_days": 1 to 3650, "action": "delete" or "anonymise"}.')))
     return problems
 
 
@@ -126,9 +138,13 @@ def check_fee_amount(amount: object) -> list[str]:
     return [_("The fee must be a number of euros or a rule.")]
 
 
+FIELD_DEFAULTS = {"notice_template": "notice", "retention": {}}
+
+
 def _hash(payload: dict) -> str:
-    return hashlib.sha256(json.dumps({k: payload.get(k) for k in VERSION_FIELDS},
-                                     sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(
+        {k: payload.get(k, FIELD_DEFAULTS.get(k)) for k in VERSION_FIELDS},
+        sort_keys=True).encode()).hexdigest()
 
 
 def _payload(version: ServiceVersion) -> dict:
@@ -169,7 +185,8 @@ def create_service(user: User | None, *, leistung: Leistung, title: dict,
         raise ServiceError([Problem("title", _("Give the service a German title."))])
     payload = {"form": empty_form(title), "trust_level": TrustLevel.BASIS,
                "applicants": ["person", "guest"], "fee": {}, "attachments": [],
-               "processing": {}, "declaration": {}}
+               "processing": {}, "declaration": {}, "notice_template": "notice",
+               "retention": {}}
     payload.update({k: v for k, v in (version or {}).items() if k in VERSION_FIELDS})
     if problems := check_version(payload):
         raise ServiceError(problems)

@@ -80,6 +80,8 @@ class ServiceVersion(models.Model):
     declaration = models.JSONField(default=dict, blank=True)
     workflow = models.JSONField(null=True, blank=True, help_text=_(
         "States and transitions of the back office; empty: the default workflow"))
+    notice_template = models.CharField(max_length=60, default="notice", help_text=_(
+        "The Typst template of the Bescheid (a name registered in amtsweg.documents)"))
     retention = models.JSONField(default=dict, blank=True, help_text=_(
         '{"after_days": 90, "action": "delete" or "anonymise"}; empty: delete 90 days after '
         'the case is closed'))
