@@ -135,7 +135,7 @@ def insert_cases(n: int) -> dict:
         # g -> authority index: the first big_total rows over the big ones, the rest spread
         # over the small ones (by a hash, so that each has cases of all ages).
         auth_idx = (f"(CASE WHEN g <= {big_total} THEN mod(g - 1, {BIG}) "
-                    f"ELSE {BIG} + mod(g * 7919, {len(small)}) END)")
+                    f"ELSE {BIG} + mod(g::bigint * 7919, {len(small)}) END)")
         received = "(now() - mod(g::bigint * 104729, 94608000) * interval '1 second')"
         state = ("(CASE WHEN mod(g, 100) < 70 THEN 'abgeschlossen' WHEN mod(g, 100) < 80 THEN "
                  "'eingegangen' WHEN mod(g, 100) < 90 THEN 'in_pruefung' WHEN mod(g, 100) < 95 "

@@ -14,7 +14,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -120,11 +120,13 @@ def _search(cases: QuerySet[Case], q: str, authority_ids: list[int]) -> QuerySet
     if not words:
         return cases.none()
     tenants = [tenantcrypto.tenant_of_authority(a) for a in authority_ids]
-    for word in words:
-        tokens = [t for tenant in tenants for t in actions.name_tokens(tenant, word)]
-        cases = cases.filter(id__in=SearchToken.objects.filter(token__in=tokens)
-                             .values("case_id"))
-    return cases
+    tokens = [t for tenant in tenants for word in words
+              for t in actions.name_tokens(tenant, word)]
+    # A case holds each of its tokens once, and only tokens of its own Behörde: it matches
+    # every word when it holds len(words) of these tokens. One pass over the token index.
+    matching = (SearchToken.objects.filter(token__in=tokens).values("case_id")
+                .annotate(n=Count("id")).filter(n=len(words)).values("case_id"))
+    return cases.filter(id__in=matching)
 
 
 def _states(services: list[OnlineService], lang: str) -> list[tuple[str, str]]:
