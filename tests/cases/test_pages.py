@@ -329,12 +329,19 @@ def test_assign_and_note(adoption, standesamt, other):
 
 # --- tenant isolation matrix ----------------------------------------------------------------
 
-ROUTES = ["detail", "transition", "assign", "note", "attachment"]
+ROUTES = ["detail", "transition", "assign", "note", "attachment", "notice_preview", "notice"]
+READ_ROUTES = ("detail", "attachment", "notice_preview", "notice")
 
 
 def _url(route: str, case: Case, upload: Upload) -> str:
     if route == "attachment":
         return reverse("cases:attachment", args=[case.pk, upload.pk])
+    if route == "notice":
+        from amtsweg.cases.models import Notice
+
+        notice = Notice.objects.create(case=case, number=f"{case.receipt_number}-B9",
+                                       stored_name="", size=0)
+        return reverse("cases:notice", args=[case.pk, notice.pk])
     return reverse(f"cases:{route}", args=[case.pk])
 
 
@@ -368,8 +375,32 @@ def test_isolation_matrix(route, method, adoption, standesamt, other):
     case.refresh_from_db()
     assert case.state == "eingegangen" and case.assignee_id is None
     assert not CaseEvent.objects.filter(case=case).exclude(kind="opened").exists()
+    if route == "notice":
+        return  # the test notice has no file; reading it is tested on its own
     # and the clerk of the case's Behörde does reach it
     own = call(client_for(staff(("clerk", standesamt)))).status_code
-    assert own in ({200} if method == "get" and route in ("detail", "attachment") else
-                   {302} if method == "post" and route not in ("detail", "attachment") else
+    assert own in ({200} if method == "get" and route in READ_ROUTES else
+                   {302} if method == "post" and route not in READ_ROUTES else
                    {405})
+
+
+def test_notice_preview_and_issued_notice(adoption, standesamt):
+    case = submit(adoption).case
+    clerk = client_for(staff(("clerk", standesamt)))
+    preview = clerk.get(reverse("cases:notice_preview", args=[case.pk]), {"note": "Gründe"})
+    assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
+    from amtsweg.cases.models import Notice
+
+    assert not Notice.objects.filter(case=case).exists()
+    admin = client_for(staff(("admin", standesamt)))
+    assert admin.get(reverse("cases:notice_preview", args=[case.pk])).status_code == 403
+    clerk.post(reverse("cases:transition", args=[case.pk]),
+               {"transition": "pruefen", "lock_version": case.lock_version})
+    case.refresh_from_db()
+    clerk.post(reverse("cases:transition", args=[case.pk]),
+               {"transition": "bewilligen", "lock_version": case.lock_version, "note": "Ok"})
+    notice = Notice.objects.get(case=case)
+    page = clerk.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    url = reverse("cases:notice", args=[case.pk, notice.pk])
+    assert url in page
+    assert clerk.get(url).content.startswith(b"%PDF")

@@ -378,3 +378,31 @@ def _disposition(name: str) -> str:
 
     return content_disposition_header(True, name or "attachment")
 
+
+@case_route("GET", "HEAD")
+def notice_preview(request: HttpRequest, case: Case) -> HttpResponse:
+    """The Bescheid as it would be issued now, with the reasons typed so far (not stored)."""
+    from . import notices
+
+    if not actions.roles_at(request.user, case.authority_id) & set(WORKING_ROLES):
+        raise PermissionDenied
+    pdf = notices.render(case, request.GET.get("note", "")[:5000])
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="Bescheid-Vorschau.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@case_route("GET", "HEAD")
+def notice_file(request: HttpRequest, case: Case, notice_id: int) -> HttpResponse:
+    from . import notices
+    from .models import Notice
+
+    notice = Notice.objects.filter(pk=notice_id, case=case).first()
+    if notice is None:
+        raise Http404
+    response = HttpResponse(notices.read(notice), content_type="application/pdf")
+    response["Content-Disposition"] = _disposition(f"Bescheid-{notice.number}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
