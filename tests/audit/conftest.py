@@ -41,7 +41,14 @@ def _append_only_triggers(db):
     """The session's test database drops the SQLite DELETE trigger so that transactional
     tests can flush (tests/conftest.py); these tests check the triggers, so they get them
     back for the test's transaction."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            for sql in triggers.statements("sqlite", install=True):
-                cursor.execute(sql)
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        for sql in triggers.statements("sqlite", install=True):
+            cursor.execute(sql)
+    yield
+    # A transactional test commits the DDL: drop the DELETE trigger again, or every later
+    # flush of the session's test database would be refused.
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
