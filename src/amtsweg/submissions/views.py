@@ -8,10 +8,11 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from amtsweg.accounts.profile import has_level, require_level, session_level
+from amtsweg.accounts.profile import has_level, session_level
 from amtsweg.forms import engine
 from amtsweg.forms import render as form_render
 from amtsweg.forms.types import options_of
@@ -60,7 +61,8 @@ def start(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
         if user is None and not version.allows("guest"):
             return redirect(f"{reverse('accounts:login')}?next={request.path}")
         if user is not None and not has_level(request, version.trust_level):
-            return require_level(version.trust_level)(lambda r: None)(request)
+            query = urlencode({"level": version.trust_level, "next": request.get_full_path()})
+            return redirect(f"{reverse('accounts:step_up')}?{query}")
         organisation = None
         org_id = request.POST.get("organisation", "")
         if org_id:
