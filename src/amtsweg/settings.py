@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "amtsweg.jobs",
     "amtsweg.audit",
     "amtsweg.cases",
+    "amtsweg.ikz",
+    "amtsweg.funding",
+    "amtsweg.dashboard",
     "amtsweg.portal",
     "amtsweg.api",
 ]

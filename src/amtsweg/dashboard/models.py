@@ -1,0 +1,1 @@
+"""OZG progress: no tables of its own yet."""

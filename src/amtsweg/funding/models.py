@@ -1,0 +1,1 @@
+"""The state's IKZ funding programme: programmes, funding applications and grants."""
