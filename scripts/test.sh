@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
-# Debian packages the tests need: Chromium (browser tests), xmlsec1 (SAML signatures).
+# Debian packages the tests need: Chromium (browser tests), xmlsec1 (SAML signatures),
+# libmagic1 (python-magic checks uploads by content).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
 command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
+/sbin/ldconfig -p 2>/dev/null | grep 'libmagic\.so\.1 ' >/dev/null || missing+=(libmagic1)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== Installing Debian packages: ${missing[*]}"
