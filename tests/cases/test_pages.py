@@ -198,6 +198,30 @@ def test_keyset_pagination_without_offset(adoption, standesamt):
     assert client.get(INBOX, {"before": "nonsense"}).status_code == 200
 
 
+def test_keyset_pagination_over_several_behoerden(adoption, other_adoption, standesamt, other):
+    """A person working for two Behörden: their cases interleaved by time, each once, in
+    order, with one index walk per Behörde (no IN list over the authorities)."""
+    start = timezone.now()
+    mine = bulk_cases(adoption, 70, name="Mia Merge", start=start)
+    theirs = bulk_cases(other_adoption, 70, name="Mia Merge",
+                        start=start - timedelta(seconds=30))
+    expected = [c.pk for c in sorted(mine + theirs, key=lambda c: (c.received_at, c.pk),
+                                     reverse=True)]
+    client = client_for(staff(("clerk", standesamt), ("clerk", other)))
+    for query in ("", "?q=mia+merge", "?state=eingegangen"):
+        seen, url = [], INBOX + query
+        while url:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            assert not [q for q in queries.captured_queries
+                        if "LIMIT" in q["sql"] and '"cases_case"."authority_id" IN' in q["sql"]]
+            seen += [e["case"].pk for e in response.context["entries"]]
+            nxt = response.context["next_url"]
+            url = INBOX + nxt if nxt else ""
+        assert seen == expected, query
+
+
 # --- a case -----------------------------------------------------------------------------------
 
 def add_upload(case: Case, name="nachweis.pdf", data=b"%PDF-1.4 test") -> Upload:
