@@ -59,16 +59,37 @@ def roles_at(user: User, authority_id: int) -> set[str]:
 
 # --- blind index ----------------------------------------------------------------------------
 
-def _index_key(tenant: str) -> bytes:
-    return hmac.new(crypto._key(), b"blind-index:" + tenant.encode(), hashlib.sha256).digest()
+def _index_key(tenant: str, master: bytes | None = None) -> bytes:
+    """Derived from the master key (FIELD_ENCRYPTION_KEY): a new master key gives new tokens,
+    so `rotate_keys --rewrap` recomputes them (`reindex_names`, docs/security.md)."""
+    return hmac.new(master or crypto._key(), b"blind-index:" + tenant.encode(),
+                    hashlib.sha256).digest()
 
 
-def name_tokens(tenant: str, text: str) -> list[str]:
+def _words(text: str) -> set[str]:
+    return {w for w in fold(text).replace("-", " ").split() if len(w) >= 2}
+
+
+def name_tokens(tenant: str, text: str, master: bytes | None = None) -> list[str]:
     """Keyed hashes of the folded words (2+ letters) of a name; equal words give equal tokens
     within one Behörde, and nothing about the word is readable from the token."""
-    key = _index_key(tenant)
-    words = {w for w in fold(text).replace("-", " ").split() if len(w) >= 2}
-    return sorted(hmac.new(key, w.encode(), hashlib.sha256).hexdigest()[:32] for w in words)
+    key = _index_key(tenant, master)
+    return sorted(hmac.new(key, w.encode(), hashlib.sha256).hexdigest()[:32]
+                  for w in _words(text))
+
+
+def search_tokens(tenant: str, word: str) -> list[str]:
+    """The tokens one typed word may have been stored as: under the current master key and,
+    while a master key is being rotated, under the old ones still listed in
+    FIELD_ENCRYPTION_OLD_KEYS. Each case holds the tokens of one key only (reindexing
+    replaces a case's tokens in one transaction), so a match still counts one token per word."""
+    return [t for master in crypto.master_keys().values()
+            for t in name_tokens(tenant, word, master)]
+
+
+def index_text(content: dict) -> str:
+    """What the blind index holds of a submission: the applicant's and organisation's name."""
+    return " ".join(filter(None, (content.get("applicant"), content.get("organisation"))))
 
 
 # --- opening a case (outbox task) -------------------------------------------------------------
@@ -99,9 +120,9 @@ def open_case(submission_id) -> Case:
             return case
         content = submission.content
         tenant = submission.tenant
-        names = " ".join(filter(None, (content.get("applicant"), content.get("organisation"))))
         SearchToken.objects.bulk_create(
-            SearchToken(case=case, token=token) for token in name_tokens(tenant, names))
+            SearchToken(case=case, token=token)
+            for token in name_tokens(tenant, index_text(content)))
         CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.OPENED, to_state=case.state)
         audit.record(tenant=tenant, actor="worker", action="case.opened", obj=case,
                      data={"submission": str(submission.pk), "state": case.state})

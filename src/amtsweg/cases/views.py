@@ -115,7 +115,8 @@ def _cursor(value: str) -> tuple[datetime, int] | None:
 
 def _search(cases: QuerySet[Case], q: str, authority_ids: list[int]) -> QuerySet[Case]:
     """A receipt number (exact), else the name words: a case must carry a token of every
-    word (tokens are keyed per Behörde, so each word gives one token per Behörde)."""
+    word (tokens are keyed per Behörde, so each word gives one token per Behörde and master
+    key, see actions.search_tokens)."""
     q = q.strip()
     if q.upper().startswith("AW-"):
         return cases.filter(receipt_number=q.upper())
@@ -124,7 +125,7 @@ def _search(cases: QuerySet[Case], q: str, authority_ids: list[int]) -> QuerySet
         return cases.none()
     tenants = [tenantcrypto.tenant_of_authority(a) for a in authority_ids]
     tokens = [t for tenant in tenants for word in words
-              for t in actions.name_tokens(tenant, word)]
+              for t in actions.search_tokens(tenant, word)]
     # A case holds each of its tokens once, and only tokens of its own Behörde: it matches
     # every word when it holds len(words) of these tokens. One pass over the token index.
     matching = (SearchToken.objects.filter(token__in=tokens).values("case_id")

@@ -1,6 +1,7 @@
 """Rotate encryption keys: re-wrap data keys under a new master key, or start new data key
 versions for tenants. See docs/security.md."""
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from amtsweg.core import tenantcrypto
@@ -27,6 +28,10 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"Re-wrapped {count} data keys.")
+            # The name search tokens are keyed with a key derived from the master key (a
+            # tenant key rotation leaves them alone): recompute them under the new one.
+            call_command("reindex_names", "--all", stdout=self.stdout,
+                         verbosity=options.get("verbosity", 1))
         tenants = set(tenant)
         if all:
             tenants |= set(TenantKey.objects.values_list("tenant", flat=True))
