@@ -353,7 +353,8 @@ def test_assign_and_note(adoption, standesamt, other):
 
 # --- tenant isolation matrix ----------------------------------------------------------------
 
-ROUTES = ["detail", "transition", "assign", "note", "attachment", "notice_preview", "notice"]
+ROUTES = ["detail", "transition", "assign", "note", "attachment", "notice_preview", "notice",
+          "invoice_paid"]
 READ_ROUTES = ("detail", "attachment", "notice_preview", "notice")
 
 
@@ -366,6 +367,14 @@ def _url(route: str, case: Case, upload: Upload) -> str:
         notice = Notice.objects.create(case=case, number=f"{case.receipt_number}-B9",
                                        stored_name="", size=0)
         return reverse("cases:notice", args=[case.pk, notice.pk])
+    if route == "invoice_paid":
+        from amtsweg.payments.models import Payment
+
+        payment = Payment.objects.create(
+            draft_key=case.submission.draft_key, submission=case.submission,
+            authority_id=case.authority_id, amount=12, provider="invoice",
+            state=Payment.State.INVOICE_OPEN, reference=case.receipt_number)
+        return reverse("cases:invoice_paid", args=[case.pk, payment.pk])
     return reverse(f"cases:{route}", args=[case.pk])
 
 

@@ -25,12 +25,13 @@ from django.views.decorators.http import require_GET
 from amtsweg.accounts.models import User
 from amtsweg.core import tenantcrypto
 from amtsweg.core.text import fold
+from amtsweg.payments.models import Payment
 from amtsweg.services.models import OnlineService, ServiceVersion, text
 from amtsweg.submissions import actions as submission_actions
 from amtsweg.submissions.models import Upload
 from amtsweg.territory.models import Authority
 
-from . import actions, workflow
+from . import actions, postfach, workflow
 from .models import Case, SearchToken
 
 PAGE_SIZE = 50
@@ -291,6 +292,8 @@ def _detail(request: HttpRequest, case: Case, *, status: int = 200, error: str =
     works = bool(roles & set(WORKING_ROLES))
     return render(request, "cases/detail.html", {
         "section": "cases", "case": case, "submission": submission,
+        "postfach": postfach.sent_to_applicant(case),
+        "open_invoice": _open_invoice(case) if works else None,
         "service": text(case.version.service.title) or case.version.service.slug,
         "applicant": content.get("applicant") or content.get("organisation") or "",
         "email": content.get("email", ""),
@@ -371,6 +374,37 @@ def add_note(request: HttpRequest, case: Case) -> HttpResponse:
     except actions.CaseError as exc:
         return _detail(request, case, status=400, error=str(exc), form={"text": note})
     messages.success(request, _("The note was added."))
+    return redirect("cases:detail", case.pk)
+
+
+def _open_invoice(case: Case) -> Payment | None:
+    if not case.submission.fee_amount:
+        return None
+    return Payment.objects.filter(draft_key=case.submission.draft_key,
+                                  authority_id=case.authority_id,
+                                  state=Payment.State.INVOICE_OPEN).first()
+
+
+@case_route("POST")
+def invoice_paid(request: HttpRequest, case: Case, payment_id: UUID) -> HttpResponse:
+    """Sachbearbeitung or Leitung records that the transfer for an invoice arrived."""
+    from amtsweg.payments import actions as payments
+
+    payment = Payment.objects.filter(pk=payment_id, draft_key=case.submission.draft_key,
+                                     authority_id=case.authority_id).first()
+    if payment is None:
+        raise Http404
+    if not actions.roles_at(request.user, case.authority_id) & set(WORKING_ROLES):
+        raise PermissionDenied
+    if payment.state == Payment.State.INVOICE_PAID:
+        messages.info(request, _("This invoice is already marked as paid."))
+        return redirect("cases:detail", case.pk)
+    try:
+        payments.mark_invoice_paid(request.user, payment)
+    except payments.PaymentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The invoice is marked as paid."))
     return redirect("cases:detail", case.pk)
 
 
