@@ -6,3 +6,12 @@ class FundingConfig(AppConfig):
     name = "amtsweg.funding"
     label = "funding"
     verbose_name = _("Funding programme")
+
+    def ready(self) -> None:
+        from amtsweg.submissions.signals import received
+
+        from . import actions, casework
+
+        casework.register()
+        received.connect(actions.on_submission_received,
+                         dispatch_uid="funding.record_application")

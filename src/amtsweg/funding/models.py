@@ -78,6 +78,13 @@ class FundingApplication(models.Model):
                                       on_delete=models.SET_NULL, related_name="funding")
     cooperation = models.ForeignKey("ikz.Cooperation", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="funding_applications")
+    cooperation_key = models.CharField(
+        _("cooperation key given"), max_length=200, blank=True,
+        help_text=_("The key of an existing cooperation as the applicant gave it"))
+    cooperation_name = models.CharField(
+        _("new cooperation"), max_length=200, blank=True,
+        help_text=_("The name of a cooperation that is founded with this project; it is "
+                    "created when the grant is approved"))
     lead = models.ForeignKey("territory.Area", on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("lead Kommune"))
     project = models.CharField(_("project"), max_length=300)
@@ -103,16 +110,18 @@ class Participant(models.Model):
 
     application = models.ForeignKey(FundingApplication, on_delete=models.CASCADE,
                                     related_name="participants")
-    area = models.ForeignKey("territory.Area", on_delete=models.PROTECT, related_name="+")
+    ags = models.CharField(_("AGS"), max_length=8, help_text=_("As the application gives it"))
+    area = models.ForeignKey("territory.Area", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", help_text=_("Empty: no area has this AGS"))
     consent_on = models.DateField(_("consent given on"), null=True, blank=True)
 
     class Meta:
-        ordering = ["application", "area__name"]
-        constraints = [models.UniqueConstraint(fields=["application", "area"],
+        ordering = ["application", "ags"]
+        constraints = [models.UniqueConstraint(fields=["application", "ags"],
                                                name="funding_participant_once")]
 
     def __str__(self) -> str:
-        return f"{self.area} in {self.application}"
+        return f"{self.area or self.ags} in {self.application}"
 
 
 class Grant(models.Model):
@@ -150,6 +159,10 @@ class Grant(models.Model):
     proof = models.CharField(max_length=20, choices=Proof.choices, default=Proof.DUE)
     proof_due_on = models.DateField(_("proof of use due on"), null=True, blank=True)
     proof_received_on = models.DateField(_("proof of use received on"), null=True, blank=True)
+    proof_checked_on = models.DateField(_("proof of use checked on"), null=True, blank=True,
+                                        help_text=_("When it was accepted or a refund demanded"))
+    refund_amount = models.DecimalField(_("refund demanded"), max_digits=14, decimal_places=2,
+                                        null=True, blank=True)
     is_demo = models.BooleanField(default=False)
 
     class Meta:

@@ -1,5 +1,6 @@
-"""Create the demo logins (only for demo installations): the Landesadmin and the staff of
-the Gemeinde Allendorf (Eder), who design and adopt services."""
+"""Create the demo logins (only for demo installations): the Landesadmin, the staff of the
+Gemeinde Allendorf (Eder), who design and adopt services and apply for IKZ funding with the
+Gemeinde's organisation account, and the IKZ-Förderstelle."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                                                 last_name="Landesadmin")
             self.stdout.write(f"Demo login: {USERNAME} / {PASSWORD} (at /admin/)")
         self._staff(user_model)
+        self._funding(user_model)
 
     def _staff(self, user_model) -> None:
         """Designer and admin of every demo Behörde of Allendorf (Eder)."""
@@ -53,3 +55,10 @@ class Command(BaseCommand):
                                                   kind=Authority.Kind.STANDESAMT):
             grant_staff_role(clerk, authority, StaffRole.Role.CLERK)
         self.stdout.write(f"Demo clerk login: {CLERK} / {PASSWORD} (at /verwaltung/faelle/)")
+
+    def _funding(self, user_model) -> None:
+        """The organisation account of Allendorf (Eder) and the Förderstelle's login."""
+        from amtsweg.funding.demo import create_demo_logins
+
+        for line in create_demo_logins(user_model, PASSWORD, STAFF):
+            self.stdout.write(line)
