@@ -25,6 +25,7 @@ urlpatterns = [
     path("verwaltung/ikz/", include("amtsweg.ikz.staff_urls")),
     path("verwaltung/foerderung/", include("amtsweg.funding.staff_urls")),
     path("verwaltung/dashboard/", include("amtsweg.dashboard.staff_urls")),
+    path("verwaltung/dienste/", include("amtsweg.cases.design_urls")),
     path("verwaltung/", include("amtsweg.services.urls")),
     path("ikz/", include("amtsweg.ikz.urls")),
     path("bibliothek/", include("amtsweg.ikz.library_urls")),

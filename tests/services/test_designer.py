@@ -346,6 +346,10 @@ def routes(slug: str) -> list[tuple[str, str]]:
         ("post", f"/verwaltung/dienste/{slug}/v1/zurueckziehen/"),
         ("post", f"/verwaltung/dienste/{slug}/neuer-entwurf/"),
         ("get", f"/verwaltung/dienste/{slug}/v1/export.json"),
+        ("get", f"/verwaltung/dienste/{slug}/v1/bescheid/"),
+        ("post", f"/verwaltung/dienste/{slug}/v1/bescheid/"),
+        ("get", f"/verwaltung/dienste/{slug}/v1/bescheid/vorschau/"),
+        ("post", f"/verwaltung/dienste/{slug}/v1/bescheid/vorschau/"),
         ("get", f"/verwaltung/dienste/{slug}/vergleich/?a=1&b=1"),
         ("get", "/verwaltung/leistungen/?q=Geburt"),
     ]

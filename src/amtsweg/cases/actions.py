@@ -264,3 +264,92 @@ def _close(step: workflow.Step) -> None:
 
 workflow.effects.register(workflow.Effect("notify_applicant", _notify_applicant))
 workflow.effects.register(workflow.Effect("close", _close))
+
+
+# --- notice texts (written by designers) ------------------------------------------------------
+
+def notice_text_problems(version, body_de: str, body_en: str = "") -> list[tuple[str, str]]:
+    """(field, sentence) for everything that keeps a notice text from being saved: unknown
+    placeholders (naming them), outcome blocks of outcomes the version's workflow does not
+    have, an English text without a German one."""
+    from amtsweg.submissions.actions import form_of
+
+    from . import noticetext
+
+    fields = noticetext.answer_fields(form_of(version))
+    outcomes = list(workflow.of(version).get("outcomes", {}))
+    problems = [(name, message) for name, body in (("body_de", body_de), ("body_en", body_en))
+                for message in noticetext.check(body, fields=fields, outcomes=outcomes)]
+    if body_en.strip() and not body_de.strip():
+        problems.append(("body_de", _("Write the German text first; the English one is "
+                                      "optional.")))
+    return problems
+
+
+class NoticeTextError(CaseError):
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(message for _field, message in problems))
+
+
+def _clean_body(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip("\n")
+
+
+def save_notice_text(actor: User, version, *, body_de: str, body_en: str = "",
+                     lock_version: int | None = None):
+    """Save the notice text of a draft version (an empty German text: the registered
+    template is used again). Designers of the service's owner only; published versions are
+    frozen; a concurrent save is refused like in the form editor."""
+    from amtsweg.services.actions import can_design
+    from amtsweg.services.models import ServiceVersion
+
+    from .models import NoticeText
+
+    if not can_design(actor, version.service):
+        raise PermissionError(_("You may not change this online service."))
+    body_de, body_en = _clean_body(body_de), _clean_body(body_en)
+    with transaction.atomic():
+        current = ServiceVersion.objects.select_for_update().get(pk=version.pk)
+        if not current.editable:
+            raise CaseError(_("A published version cannot be changed; start a new draft."))
+        text = NoticeText.objects.filter(version=current).first() or NoticeText(version=current)
+        if lock_version is not None and lock_version != text.lock_version:
+            raise Conflict(_("Someone else saved this notice text in the meantime. Reload the "
+                             "page to see their changes."))
+        if problems := notice_text_problems(current, body_de, body_en):
+            raise NoticeTextError(problems)
+        text.body_de, text.body_en = body_de, body_en
+        text.lock_version += 1
+        text.updated_by = actor
+        text.save()
+        service = current.service
+        audit.record(tenant=tenantcrypto.tenant_of_authority(service.owner_authority_id)
+                     if service.owner_authority_id else audit.PLATFORM,
+                     actor=audit.actor_of(actor), action="notice_text.saved", obj=text,
+                     data={"version": current.pk, "lock_version": text.lock_version,
+                           "written": bool(body_de)})
+    return text
+
+
+def on_version_copied(sender, version, source, **kwargs) -> None:
+    """A new draft or a copy of a service carries the notice text of its source version."""
+    from .models import NoticeText
+
+    text = NoticeText.objects.filter(version=source).first()
+    if text is not None:
+        NoticeText.objects.update_or_create(version=version, defaults={
+            "body_de": text.body_de, "body_en": text.body_en})
+
+
+def on_publishing(sender, version, **kwargs) -> list:
+    """Refuse to publish a version whose notice text names a field the form lost since."""
+    from amtsweg.services.actions import Problem
+
+    from .models import NoticeText
+
+    text = NoticeText.objects.filter(version=version).first()
+    if text is None:
+        return []
+    return [Problem("notice_text", message)
+            for _field, message in notice_text_problems(version, text.body_de, text.body_en)]

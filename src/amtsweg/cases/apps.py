@@ -8,9 +8,14 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases (Vorgänge)")
 
     def ready(self) -> None:
+        from amtsweg.services import signals as service_signals
         from amtsweg.submissions.signals import received
 
         from . import actions, notices  # noqa: F401 - notices registers its effect
 
         received.connect(actions.on_submission_received,
                          dispatch_uid="cases.open_case")
+        service_signals.version_copied.connect(actions.on_version_copied,
+                                               dispatch_uid="cases.copy_notice_text")
+        service_signals.publishing.connect(actions.on_publishing,
+                                           dispatch_uid="cases.check_notice_text")

@@ -96,3 +96,32 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class NoticeText(models.Model):
+    """The notice text a designer wrote for a service version (markup of
+    `cases.noticetext`); without one, or with an empty German text, the version's
+    registered Typst template is used. Editable while the version is a draft, frozen with it
+    afterwards; a new draft or a copy of the service carries it over."""
+
+    version = models.OneToOneField("services.ServiceVersion", on_delete=models.CASCADE,
+                                   related_name="notice_text")
+    body_de = models.TextField(blank=True)
+    body_en = models.TextField(blank=True)
+    lock_version = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice text")
+        verbose_name_plural = _("notice texts")
+
+    def __str__(self) -> str:
+        return f"notice text of version {self.version_id}"
+
+    def body(self, lang: str) -> str:
+        """The text for a notice in `lang`: the English one if written, else the German."""
+        if lang[:2] == "en" and self.body_en.strip():
+            return self.body_en
+        return self.body_de if self.body_de.strip() else ""

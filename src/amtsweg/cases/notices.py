@@ -1,6 +1,14 @@
 """Bescheide: filled from the submission, the case and the adopting Behörde's parameters,
-rendered with Typst (template `notice`), stored sealed, delivered to the applicant's Postfach
-(or, for guests, by e-mail) — as the effect `issue_notice` of the decision transitions."""
+rendered with Typst, stored sealed, delivered to the applicant's Postfach (or, for guests, by
+e-mail) — as the effect `issue_notice` of the decision transitions.
+
+The words of the notice are the designer's text of the version (`NoticeText`, markup of
+`noticetext`) laid out by the template `notice`, or, where none is written, the version's
+registered template (`ServiceVersion.notice_template`)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -12,9 +20,13 @@ from django.utils.translation import gettext as _
 
 from amtsweg.core import tenantcrypto
 from amtsweg.documents.render import render_pdf
+from amtsweg.services.models import Adoption, ServiceVersion
+from amtsweg.services.models import text as text_of
+from amtsweg.submissions.actions import compute_fee, form_of
+from amtsweg.territory.models import Authority
 
-from . import workflow
-from .models import Case, Notice
+from . import noticetext, workflow
+from .models import Case, Notice, NoticeText
 
 REMEDY = {
     "de": ("Rechtsbehelfsbelehrung: Gegen diesen Bescheid kann innerhalb eines Monats nach "
@@ -27,42 +39,79 @@ REMEDY = {
 }
 
 
-def notice_data(case: Case, reasons: str, number: str, now=None) -> dict:
+@dataclass
+class Letter:
+    """What a notice says: taken from a case, or sample values for the designer's preview."""
+
+    version: ServiceVersion
+    lang: str
+    service: str
+    receipt_number: str
+    number: str
+    submitted_at: datetime
+    applicant: str
+    authority: Authority
+    signer: dict
+    outcome: str
+    reasons: str
+    fee: Decimal | None
+    answers: dict
+    now: datetime
+
+
+def notice_data(case: Case, reasons: str, number: str, now=None, *,
+                outcome: str | None = None) -> dict:
+    """The data of the case's notice; `outcome` (default: the case's) lets the clerk preview
+    a decision before taking it."""
     submission = case.submission
     content = submission.content
-    authority = case.authority
     adoption = submission.adoption
-    flow = workflow.of(case.version)
-    lang = submission.lang
-    outcome = flow.get("outcomes", {}).get(case.outcome, {})
-    now = timezone.localtime(now or timezone.now())
-    signer = adoption.signer or {}
-    fee = submission.fee_amount
+    return letter_data(Letter(
+        version=case.version, lang=submission.lang, service=adoption.service.title_text,
+        receipt_number=case.receipt_number, number=number,
+        submitted_at=submission.submitted_at,
+        applicant=content.get("organisation") or content.get("applicant", ""),
+        authority=case.authority, signer=adoption.signer or {},
+        outcome=case.outcome if outcome is None else outcome, reasons=reasons,
+        fee=submission.fee_amount, answers=content.get("answers") or {},
+        now=now or timezone.now()))
+
+
+def letter_data(letter: Letter, text: NoticeText | None = None) -> dict:
+    """The template's data; with the designer's notice text (the version's own unless
+    `text` is given) as `body`."""
+    lang = letter.lang
+    flow = workflow.of(letter.version)
+    outcome = flow.get("outcomes", {}).get(letter.outcome, {})
+    outcome_word = outcome.get(lang) or outcome.get("de") or letter.outcome
+    now = timezone.localtime(letter.now)
+    authority = letter.authority
+    fee = letter.fee
     with translation.override(lang):
-        return {
+        data = {
             "title": _("Notice on your application: %(service)s")
-            % {"service": adoption.service.title_text},
-            "platform": "Amtsweg", "receipt_number": case.receipt_number,
-            "notice_number": number, "service": adoption.service.title_text,
-            "submitted_at": formats.date_format(timezone.localtime(submission.submitted_at),
+            % {"service": letter.service},
+            "platform": "Amtsweg", "receipt_number": letter.receipt_number,
+            "notice_number": letter.number, "service": letter.service,
+            "submitted_at": formats.date_format(timezone.localtime(letter.submitted_at),
                                                 "SHORT_DATE_FORMAT"),
+            "date": formats.date_format(now, "DATE_FORMAT"),
             "place_date": f"{authority.city}, "
                           f"{formats.date_format(now, 'DATE_FORMAT')}".strip(", "),
-            "applicant": {"name": content.get("organisation") or content.get("applicant", ""),
-                          "address": ""},
+            "applicant": {"name": letter.applicant, "address": ""},
             "authority": {"name": authority.name,
                           "address": f"{authority.street} {authority.house_number}, "
                                      f"{authority.zip} {authority.city}".strip(" ,"),
                           "email": authority.email, "phone": authority.phone},
-            "decision": _("Your application is %(outcome)s.")
-            % {"outcome": outcome.get(lang) or outcome.get("de") or case.outcome},
-            "reasons": reasons,
+            "outcome": outcome_word,
+            "decision": _("Your application is %(outcome)s.") % {"outcome": outcome_word},
+            "reasons": letter.reasons,
             "fee": (formats.number_format(fee, 2, use_l10n=True, force_grouping=True) + " EUR"
                     if fee else ""),
             "remedy": REMEDY.get(lang, REMEDY["de"]),
             "closing": _("Kind regards"),
-            "signer": signer.get("name") or authority.name,
-            "signer_role": signer.get("role", ""),
+            "signer": letter.signer.get("name") or authority.name,
+            "signer_role": letter.signer.get("role", ""),
             "labels": {
                 "receipt_number": _("Receipt number"), "notice_number": _("Notice number"),
                 "service": _("Service"), "submitted_at": _("Application of"),
@@ -72,14 +121,71 @@ def notice_data(case: Case, reasons: str, number: str, now=None) -> dict:
                 "authority": _("Responsible authority"),
             },
         }
+        if text is None:
+            text = NoticeText.objects.filter(version=letter.version).first()
+        body = text.body(lang) if text is not None else ""
+        if body:
+            data["body"] = noticetext.to_blocks(body, _values(letter, data, body),
+                                                letter.outcome)
+    return data
 
 
-def render(case: Case, reasons: str, number: str = "", now=None) -> bytes:
+def _values(letter: Letter, data: dict, body: str) -> dict[str, str]:
+    """The placeholder values of a notice (only the answers the text names are shown)."""
+    values = {
+        "case.receipt_number": data["receipt_number"], "case.notice_number": data["notice_number"],
+        "case.submitted_at": data["submitted_at"], "service.title": data["service"],
+        "applicant.name": data["applicant"]["name"], "decision": data["decision"],
+        "outcome": data["outcome"], "reasons": data["reasons"], "fee": data["fee"],
+        "date": data["date"],
+        **{f"authority.{k}": v for k, v in data["authority"].items()},
+    }
+    paths = [n[len(noticetext.ANSWERS):] for n in noticetext.placeholders(body)
+             if n.startswith(noticetext.ANSWERS)]
+    if paths:
+        form = form_of(letter.version)
+        values.update({noticetext.ANSWERS + path: text for path, text in
+                       noticetext.answer_texts(form, letter.answers, paths, letter.lang).items()})
+    return values
+
+
+def template_of(version: ServiceVersion, data: dict) -> str:
+    """A written text is laid out by the fixed template `notice`; otherwise the version's
+    registered template is used as it is."""
+    return "notice" if "body" in data else (version.notice_template or "notice")
+
+
+def render(case: Case, reasons: str, number: str = "", now=None, *,
+           outcome: str | None = None) -> bytes:
     """The PDF; also the preview (with a provisional number) before issuing."""
-    number = number or _("(preview)")
-    return render_pdf(case.version.notice_template or "notice",
-                      notice_data(case, reasons, number, now),
-                      lang=case.submission.lang, created=now)
+    with translation.override(case.submission.lang):
+        number = number or _("(preview)")
+    data = notice_data(case, reasons, number, now, outcome=outcome)
+    return render_pdf(template_of(case.version, data), data, lang=case.submission.lang,
+                      created=now)
+
+
+def preview(version: ServiceVersion, *, outcome: str, lang: str = "de",
+            text: NoticeText | None = None) -> bytes:
+    """The notice of `version` with sample answers from its form and sample case data, for
+    the designer; `text` (unsaved) instead of the stored notice text."""
+    service = version.service
+    form = form_of(version)
+    answers = noticetext.sample_answers(form, lang)
+    with translation.override(lang):
+        authority = service.owner_authority or Authority(
+            name=_("Example authority"), street="Musterstraße", house_number="1", zip="12345",
+            city="Musterstadt", email="poststelle@example.org", phone="0123 456-0")
+        letter = Letter(
+            version=version, lang=lang, service=text_of(service.title, lang) or service.slug,
+            receipt_number="AW-2026-0000-0000X", number=_("(preview)"),
+            submitted_at=timezone.now(), applicant="Erika Mustermann", authority=authority,
+            signer={}, outcome=outcome,
+            reasons=_("Here the notice shows the reasons the clerk writes when deciding."),
+            fee=compute_fee(Adoption(fee=None), version, answers), answers=answers,
+            now=timezone.now())
+    data = letter_data(letter, text)
+    return render_pdf(template_of(version, data), data, lang=lang)
 
 
 def read(notice: Notice) -> bytes:

@@ -290,6 +290,7 @@ def _detail(request: HttpRequest, case: Case, *, status: int = 200, error: str =
                         "to": workflow.state_label(flow, event.to_state, lang)
                         if event.to_state else ""})
     works = bool(roles & set(WORKING_ROLES))
+    outcomes = flow.get("outcomes", {})
     return render(request, "cases/detail.html", {
         "section": "cases", "case": case, "submission": submission,
         "postfach": postfach.sent_to_applicant(case),
@@ -305,6 +306,8 @@ def _detail(request: HttpRequest, case: Case, *, status: int = 200, error: str =
         "history": history, "transitions": transitions, "works": works,
         "clerks": _clerks([case.authority_id]) if works else [],
         "error": error, "form": form or {},
+        "notice_outcomes": [(key, _label(label, lang)) for key, label in outcomes.items()],
+        "notice_outcome": case.outcome or next(iter(outcomes), ""),
     }, status=status)
 
 
@@ -431,12 +434,17 @@ def _disposition(name: str) -> str:
 
 @case_route("GET", "HEAD")
 def notice_preview(request: HttpRequest, case: Case) -> HttpResponse:
-    """The Bescheid as it would be issued now, with the reasons typed so far (not stored)."""
+    """The Bescheid as it would be issued now with the chosen outcome (default: the case's,
+    else the first of the workflow) and the reasons typed so far (not stored)."""
     from . import notices
 
     if not actions.roles_at(request.user, case.authority_id) & set(WORKING_ROLES):
         raise PermissionDenied
-    pdf = notices.render(case, request.GET.get("note", "")[:5000])
+    outcomes = workflow.of(case.version).get("outcomes", {})
+    outcome = request.GET.get("outcome", "")
+    if outcome not in outcomes:
+        outcome = case.outcome or next(iter(outcomes), "")
+    pdf = notices.render(case, request.GET.get("note", "")[:5000], outcome=outcome)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="Bescheid-Vorschau.pdf"'
     response["Cache-Control"] = "private, no-store"

@@ -18,6 +18,7 @@ from amtsweg.forms import logic
 from amtsweg.forms.schema import validate_definition
 from amtsweg.territory.models import Area, Authority
 
+from . import signals
 from .models import Adoption, OnlineService, ServiceVersion
 
 FORMAT = "amtsweg.service/1"
@@ -232,8 +233,10 @@ def new_draft(user: User, service: OnlineService) -> ServiceVersion:
         return existing
     latest = service.versions.order_by("-number").first()
     number = (service.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    return ServiceVersion.objects.create(service=service, number=number,
-                                         content_hash=latest.content_hash, **_payload(latest))
+    version = ServiceVersion.objects.create(service=service, number=number,
+                                            content_hash=latest.content_hash, **_payload(latest))
+    signals.version_copied.send(sender=ServiceVersion, version=version, source=latest)
+    return version
 
 
 def publish(user: User | None, version: ServiceVersion) -> ServiceVersion:
@@ -243,7 +246,10 @@ def publish(user: User | None, version: ServiceVersion) -> ServiceVersion:
         current = ServiceVersion.objects.select_for_update().get(pk=version.pk)
         if current.state != ServiceVersion.State.DRAFT:
             raise ServiceError(_("Only a draft can be published."))
-        if problems := check_version(_payload(current)):
+        problems = check_version(_payload(current))
+        for _receiver, found in signals.publishing.send(sender=ServiceVersion, version=current):
+            problems += found or []
+        if problems:
             raise ServiceError(problems)
         current.state = ServiceVersion.State.PUBLISHED
         current.published_at = timezone.now()
@@ -274,9 +280,13 @@ def copy_service(user: User, source: OnlineService, owner_authority: Authority,
               or source.versions.first())
     title = title or {k: f"{v} (Kopie)" if k == "de" else f"{v} (copy)"
                       for k, v in source.title.items()}
-    return create_service(user, leistung=source.leistung, title=title,
-                          owner_authority=owner_authority, summary=source.summary,
-                          version=_payload(latest), copied_from=source)
+    with transaction.atomic():
+        service = create_service(user, leistung=source.leistung, title=title,
+                                 owner_authority=owner_authority, summary=source.summary,
+                                 version=_payload(latest), copied_from=source)
+        signals.version_copied.send(sender=ServiceVersion, version=service.versions.get(),
+                                    source=latest)
+    return service
 
 
 def latest_published(service: OnlineService) -> ServiceVersion | None:
