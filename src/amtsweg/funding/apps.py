@@ -10,7 +10,7 @@ class FundingConfig(AppConfig):
     def ready(self) -> None:
         from amtsweg.submissions.signals import received
 
-        from . import actions, casework
+        from . import actions, casework, stats  # noqa: F401 - stats connects its cache signals
 
         casework.register()
         received.connect(actions.on_submission_received,

@@ -4,6 +4,7 @@
 from django.core.management.base import BaseCommand
 
 from amtsweg.catalog.actions import import_catalog
+from amtsweg.funding.history import load_history
 from amtsweg.services.demo import load_demo_services
 from amtsweg.territory.actions import import_territory
 from amtsweg.territory.demo import load_demo_authorities
@@ -36,4 +37,5 @@ class Command(BaseCommand):
             stats = load_demo_services()
             self.stdout.write(f"Demo: {stats['services']} online services, "
                               f"{stats['adoptions']} adoptions")
+            self.stdout.write(f"Demo: {load_history()['grants']} historical IKZ grants")
         self.stdout.write(self.style.SUCCESS("Import complete."))
