@@ -113,6 +113,26 @@ def test_the_bescheid_shows_amount_members_task_area_payout_and_proof(foerderste
     assert case.version.notice_template == casework.TEMPLATE
 
 
+def test_the_notice_machinery_gives_the_template_the_grant(foerderstelle):
+    """notices.notice_data (issue, preview) adds the funding data to the registered
+    Bewilligungsbescheid; the clerk's preview of an approval shows what would be granted."""
+    organisation, (person,) = kommune_account()
+    case = apply(organisation, person, costs="90000.00").case
+    preview = notices.notice_data(case, "", "(preview)", outcome="bewilligt")
+    assert notices.template_of(case.version, preview) == "bewilligungsbescheid"
+    assert preview["funding"]["amount"] == "90,000.00 EUR"  # in the applicant's language
+    assert preview["labels"]["amount"] == "Amount granted"
+    assert preview["labels"]["receipt_number"] == "Receipt number"  # the notice's own stay
+    assert notices.render(case, "", outcome="bewilligt").startswith(b"%PDF")
+    refused = notices.notice_data(case, "", "(preview)", outcome="abgelehnt")
+    assert refused["funding"]["approved"] is False and "amount" not in refused["funding"]
+    decide(case, staff(("clerk", foerderstelle)))
+    case.refresh_from_db()
+    issued = notices.notice_data(case, "Gründe", "X")
+    assert issued["funding"]["approved"] is True
+    assert issued["funding"]["amount"] == "90,000.00 EUR"
+
+
 def test_capped_at_the_eligible_costs(foerderstelle):
     organisation, (person,) = kommune_account()
     case = apply(organisation, person, costs="80000.00").case

@@ -4,8 +4,10 @@ e-mail) — as the effect `issue_notice` of the decision transitions.
 
 The words of the notice are the designer's text of the version (`NoticeText`, markup of
 `noticetext`) laid out by the template `notice`, or, where none is written, the version's
-registered template (`ServiceVersion.notice_template`)."""
+registered template (`ServiceVersion.notice_template`); the app that registers such a
+template may add its own data for it (`template_data`)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +21,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from amtsweg.core import tenantcrypto
+from amtsweg.core.registry import Registry
 from amtsweg.documents.render import render_pdf
 from amtsweg.services.models import Adoption, ServiceVersion
 from amtsweg.services.models import text as text_of
@@ -66,15 +69,38 @@ def notice_data(case: Case, reasons: str, number: str, now=None, *,
     submission = case.submission
     content = submission.content
     adoption = submission.adoption
-    return letter_data(Letter(
+    outcome = case.outcome if outcome is None else outcome
+    data = letter_data(Letter(
         version=case.version, lang=submission.lang, service=adoption.service.title_text,
         receipt_number=case.receipt_number, number=number,
         submitted_at=submission.submitted_at,
         applicant=content.get("organisation") or content.get("applicant", ""),
         authority=case.authority, signer=adoption.signer or {},
-        outcome=case.outcome if outcome is None else outcome, reasons=reasons,
+        outcome=outcome, reasons=reasons,
         fee=submission.fee_amount, answers=content.get("answers") or {},
         now=now or timezone.now()))
+    extra = template_data.get(template_of(case.version, data))
+    if extra is not None:
+        more = extra.data(case, submission.lang, outcome)
+        data["labels"].update(more.pop("labels", {}))
+        data.update(more)
+    return data
+
+
+@dataclass(frozen=True)
+class TemplateData:
+    """More data for a registered notice template, given by the app that owns the template
+    (the funding app's Bewilligungsbescheid adds the grant): `data(case, lang, outcome)`
+    returns keys for the template and, under "labels", more static words."""
+
+    key: str  # the template's name
+    data: Callable[[Case, str, str], dict]
+
+    def is_enabled(self) -> bool:
+        return True
+
+
+template_data: Registry[TemplateData] = Registry("notice template data")
 
 
 def letter_data(letter: Letter, text: NoticeText | None = None) -> dict:

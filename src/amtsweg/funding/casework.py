@@ -6,7 +6,7 @@ organisation.
 Registered when the app is ready (apps.py), so that `cases.workflow.check` knows the names.
 """
 
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from amtsweg.accounts.models import User
@@ -103,10 +103,11 @@ def _day(value) -> str:
     return formats.date_format(value, "DATE_FORMAT") if value else ""
 
 
-def notice_data(case: Case, lang: str) -> dict:
+def notice_data(case: Case, lang: str, outcome: str = "") -> dict:
     """What the Bewilligungsbescheid adds to a notice: the project, the members, the
     computation of the grant, and the terms of payout and proof of use (approved), or the
-    project and the rules' reasons (refused)."""
+    project and the reasons (refused). The clerk's preview of an approval shows what the
+    rules would grant now."""
     application = actions.application_of_case(case)
     if application is None:
         return {}
@@ -125,18 +126,27 @@ def notice_data(case: Case, lang: str) -> dict:
             "eligible_costs": rules.money(application.eligible_costs),
             "members": [{"name": p.area.display_name if p.area else p.ags, "ags": p.ags,
                          "consent": _day(p.consent_on)} for p in participants],
-            "approved": made is not None,
+            "approved": False,
         }
+        amount = None
         if made is not None:
-            full = programme.amount_per_member * made.participations
+            amount, members, due = made.amount, made.participations, made.proof_due_on
+        elif outcome == "bewilligt" and application.state == FundingApplication.State.SUBMITTED:
+            decision = actions.decide(application)
+            if decision.eligible:
+                amount, members = decision.amount, len(decision.members)
+                due = actions.proof_due(application, timezone.localdate())
+        if amount is not None:
+            full = programme.amount_per_member * members
             data.update({
-                "amount": rules.money(made.amount),
+                "approved": True,
+                "amount": rules.money(amount),
                 "computation": _("%(n)d participating Kommunen × %(per)s = %(full)s")
-                % {"n": made.participations, "per": rules.money(programme.amount_per_member),
+                % {"n": members, "per": rules.money(programme.amount_per_member),
                    "full": rules.money(full)}
-                + ("" if made.amount == full else "; " + _(
+                + ("" if amount == full else "; " + _(
                     "limited to %(amount)s (eligible costs or the rest of the year's budget)")
-                    % {"amount": rules.money(made.amount)}),
+                    % {"amount": rules.money(amount)}),
                 "payout": _(
                     "The grant is paid out on request to the lead Kommune %(lead)s, as far as "
                     "it is needed within two months for payments due. The lead Kommune passes "
@@ -146,7 +156,7 @@ def notice_data(case: Case, lang: str) -> dict:
                     "The lead Kommune proves the use of the grant by %(due)s with a "
                     "Verwendungsnachweis (a factual report and a numerical statement of the "
                     "costs). Money not used, or not used for the purpose, is demanded back.")
-                % {"due": _day(made.proof_due_on)},
+                % {"due": _day(due)},
             })
         labels = {
             "grant": _("Grant"), "programme": _("Funding programme"), "project": _("Project"),
@@ -168,3 +178,4 @@ def register() -> None:
     flow.effects.register(flow.Effect("funding.refuse", _refuse))
     flow.effects.register(flow.Effect("funding.withdraw", _withdraw))
     templates.register(DocumentTemplate(TEMPLATE))
+    notices.template_data.register(notices.TemplateData(TEMPLATE, notice_data))

@@ -12,12 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from amtsweg.cases.models import Case
 from amtsweg.forms.types import parse_decimal
@@ -123,13 +123,38 @@ def index(request: HttpRequest) -> HttpResponse:
 
 # --- an application -------------------------------------------------------------------------
 
-@require_GET
-@funding_view
-def application(request: HttpRequest, application_id: int) -> HttpResponse:
-    found = get_object_or_404(
+def _route(lookup: Callable[[HttpRequest, int], object], *methods: str):
+    """A page of one object: it is looked up first (404 when the person may not see it,
+    whatever the method), then the method is checked; the view gets the object."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @funding_view
+        @wraps(view)
+        def wrapper(request: HttpRequest, pk: int) -> HttpResponse:
+            found = lookup(request, pk)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, found)
+
+        return wrapper
+
+    return decorate
+
+
+def _application(request: HttpRequest, pk: int) -> FundingApplication:
+    return get_object_or_404(
         actions.visible_applications(request.user).select_related(
-            "programme", "lead", "cooperation", "submission__organisation"),
-        pk=application_id)
+            "programme", "lead", "cooperation", "submission__organisation"), pk=pk)
+
+
+def _grant(request: HttpRequest, pk: int) -> Grant:
+    return get_object_or_404(
+        actions.visible_grants(request.user).select_related(
+            "programme", "cooperation", "application__lead", "notice"), pk=pk)
+
+
+@_route(_application, "GET", "HEAD")
+def application(request: HttpRequest, found: FundingApplication) -> HttpResponse:
     decision = actions.decide(found) if found.state == FundingApplication.State.SUBMITTED \
         else None
     counted = {k.ags for k in decision.members} if decision else set()
@@ -145,23 +170,16 @@ def application(request: HttpRequest, application_id: int) -> HttpResponse:
 
 # --- a grant: payout and proof of use -------------------------------------------------------
 
-def _grant(request: HttpRequest, grant_id: int) -> Grant:
-    return get_object_or_404(
-        actions.visible_grants(request.user).select_related(
-            "programme", "cooperation", "application__lead", "notice"), pk=grant_id)
-
-
 def _grant_page(request: HttpRequest, made: Grant, *, error: str = "", form: dict | None = None,
                 status: int = 200) -> HttpResponse:
     today = timezone.localdate()
-    case = _case_of(made.application)
     values = {"paid_out_on": today.isoformat(), "proof_received_on": today.isoformat(),
               "proof_checked_on": today.isoformat(), "refund_checked_on": today.isoformat(),
               "proof_due_on": made.proof_due_on.isoformat() if made.proof_due_on else "",
               "refund_amount": "", **{k: v for k, v in (form or {}).items()
                                       if k != "csrfmiddlewaretoken"}}
     return render(request, "funding/staff/grant.html", {
-        "section": "funding", "grant": made, "case": case,
+        "section": "funding", "grant": made, "case": _case_of(made.application),
         "areas": made.areas.order_by("name"),
         "task_area": actions.task_area_label(made.task_area),
         "overdue": bool(made.proof == Grant.Proof.DUE and made.proof_due_on
@@ -171,10 +189,9 @@ def _grant_page(request: HttpRequest, made: Grant, *, error: str = "", form: dic
     }, status=status)
 
 
-@require_GET
-@funding_view
-def grant(request: HttpRequest, grant_id: int) -> HttpResponse:
-    return _grant_page(request, _grant(request, grant_id))
+@_route(_grant, "GET", "HEAD")
+def grant(request: HttpRequest, made: Grant) -> HttpResponse:
+    return _grant_page(request, made)
 
 
 def _change(request: HttpRequest, made: Grant, change: Callable[[], Grant],
@@ -190,18 +207,14 @@ def _change(request: HttpRequest, made: Grant, change: Callable[[], Grant],
     return redirect("funding_staff:grant", made.pk)
 
 
-@require_POST
-@funding_view
-def payout(request: HttpRequest, grant_id: int) -> HttpResponse:
-    made = _grant(request, grant_id)
+@_route(_grant, "POST")
+def payout(request: HttpRequest, made: Grant) -> HttpResponse:
     return _change(request, made, lambda: actions.mark_paid_out(
         request.user, made.pk, _day(request, "paid_out_on")), _("The payout was recorded."))
 
 
-@require_POST
-@funding_view
-def proof(request: HttpRequest, grant_id: int) -> HttpResponse:
-    made = _grant(request, grant_id)
+@_route(_grant, "POST")
+def proof(request: HttpRequest, made: Grant) -> HttpResponse:
     step = request.POST.get("step", "")
     user = request.user
     if step == "due":
