@@ -14,14 +14,24 @@ The level of an offer depends only on the adopted version and the adoption's par
 `offer_level` is a pure function of both; callers that rate many offers load them in bulk.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from amtsweg.accounts.models import TrustLevel
 from amtsweg.cases import workflow
 from amtsweg.forms.engine import has_prefill
 from amtsweg.payments.actions import online_providers
+from amtsweg.services.models import ServiceVersion
 from amtsweg.submissions.actions import form_of
 
 NONE, INFORMATION, ONLINE_FORM, FULLY_DIGITAL, EID_PREFILL = range(5)
 LEVELS = (NONE, INFORMATION, ONLINE_FORM, FULLY_DIGITAL, EID_PREFILL)
+LABELS = {
+    NONE: _("none"),
+    INFORMATION: _("information"),
+    ONLINE_FORM: _("online form"),
+    FULLY_DIGITAL: _("fully digital"),
+    EID_PREFILL: _("fully digital with eID data"),
+}
 
 ISSUE_NOTICE = "issue_notice"
 
@@ -62,8 +72,15 @@ def offer_level(version, adoption) -> int:
     return EID_PREFILL if eid_prefill(version) else FULLY_DIGITAL
 
 
+def offered(version, adoption) -> bool:
+    """An adoption counts as an online offer while it is active and its version published
+    (a retired version is no longer offered, as in `services.actions.offers`)."""
+    return (version is not None and adoption is not None and adoption.active
+            and version.state == ServiceVersion.State.PUBLISHED)
+
+
 def level(*, responsible: bool, version=None, adoption=None) -> int:
     """The level of one Leistung in one Kommune."""
-    if version is not None and adoption is not None and adoption.active:
+    if offered(version, adoption):
         return offer_level(version, adoption)
     return INFORMATION if responsible else NONE

@@ -1,0 +1,182 @@
+"""The roll-up of applications and cases into the dashboard's tallies, and the daily snapshot
+of the maturity counts.
+
+Both write derived data only (counts, no personal data, nothing a person decided), so they
+write no audit entry; they run in one transaction each and bump the `dashboard` DataVersion,
+which the dashboards' cache keys carry.
+
+The roll-up is incremental: applications are immutable and a case is decided once, so a month
+only gains rows while it is current. Each run counts again the months from the one in which
+the previous run started (less a margin for transactions that were still open then) and
+keeps the older months as they are — also after the retention rules deleted old cases, so the
+statistics outlive the personal data. `full=True` counts everything again from what is still
+stored. The backlog (open and overdue cases) is counted afresh on every run.
+"""
+
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, DateField, OuterRef, Q, Subquery
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from amtsweg.cases.models import Case, CaseEvent
+from amtsweg.core.models import DataVersion
+from amtsweg.services.models import OnlineService
+from amtsweg.submissions.models import Submission
+from amtsweg.territory.models import Area, Authority
+
+from . import coverage
+from .models import Backlog, DurationTally, Rollup, Snapshot, Tally
+
+VERSION_KEY = "dashboard"
+MARGIN = timedelta(hours=1)
+MAX_DAYS = 366  # "more than a year"
+BATCH = 5000
+
+
+def month_of(moment: datetime) -> date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def month_start(month: date) -> datetime:
+    return timezone.make_aware(datetime(month.year, month.month, 1))
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+class _Places:
+    """Behörde → (area, Kreis) and service → Leistung, read once per run."""
+
+    def __init__(self) -> None:
+        kinds = dict(Area.objects.values_list("id", "kind"))
+        parents = dict(Area.objects.values_list("id", "parent_id"))
+        self.authority: dict[int, tuple[int, int | None]] = {}
+        for pk, area_id in Authority.objects.values_list("id", "area_id"):
+            kreis = (area_id if kinds[area_id] == Area.Kind.KREIS
+                     else parents[area_id] if kinds[area_id] == Area.Kind.GEMEINDE else None)
+            self.authority[pk] = (area_id, kreis)
+        self.leistung = dict(OnlineService.objects.values_list("id", "leistung_id"))
+
+    def fields(self, authority_id: int, service_id: int) -> dict:
+        area_id, kreis_id = self.authority[authority_id]
+        return {"authority_id": authority_id, "service_id": service_id, "area_id": area_id,
+                "kreis_id": kreis_id, "leistung_id": self.leistung[service_id]}
+
+
+def _decisions(since: date | None):
+    """(Behörde, service, received, decided) of every decided case whose decision may fall
+    into a month from `since` on. A case is decided when it has an outcome; its processing
+    ends when it was closed or, while it is not closed yet, with its last transition (the
+    decision)."""
+    decided = Case.objects.exclude(outcome="")
+    if since is not None:
+        start = month_start(since)
+        decided = decided.filter(Q(closed_at__gte=start)
+                                 | Q(closed_at__isnull=True, updated_at__gte=start))
+    yield from (decided.filter(closed_at__isnull=False)
+                .values_list("authority_id", "version__service_id", "received_at", "closed_at")
+                .iterator(chunk_size=BATCH))
+    last = (CaseEvent.objects.filter(case=OuterRef("pk"), kind=CaseEvent.Kind.TRANSITION)
+            .order_by("-at").values("at")[:1])
+    yield from (decided.filter(closed_at__isnull=True).annotate(decided_at=Subquery(last))
+                .values_list("authority_id", "version__service_id", "received_at",
+                             "decided_at").iterator(chunk_size=BATCH))
+
+
+def rollup(*, full: bool = False) -> Rollup:
+    """Count applications, decisions and processing times per month, Behörde and service,
+    and the open cases; see the module docstring."""
+    started = timezone.now()
+    clock = time.perf_counter()
+    with transaction.atomic():
+        DataVersion.objects.get_or_create(key=VERSION_KEY)
+        # one roll-up at a time: the next one waits here, then counts on from this one
+        DataVersion.objects.select_for_update().get(key=VERSION_KEY)
+        last = Rollup.objects.order_by("-started_at").first()
+        since = None if full or last is None else month_of(last.started_at - MARGIN)
+        places = _Places()
+
+        tallies: dict[tuple[date, int, int], Tally] = {}
+        submissions = Submission.objects.all()
+        if since is not None:
+            submissions = submissions.filter(submitted_at__gte=month_start(since))
+        for row in (submissions.annotate(month=TruncMonth("submitted_at",
+                                                          output_field=DateField()))
+                    .values("month", "authority_id", "version__service_id")
+                    .annotate(n=Count("id")).order_by()):
+            key = (row["month"], row["authority_id"], row["version__service_id"])
+            tallies[key] = Tally(month=row["month"], submissions=row["n"],
+                                 **places.fields(*key[1:]))
+
+        durations: Counter[tuple[date, int, int, int]] = Counter()
+        for authority_id, service_id, received, decided in _decisions(since):
+            if decided is None:
+                continue
+            month = month_of(decided)
+            if since is not None and month < since:
+                continue  # decided before; changed later (e.g. assigned): counted already
+            days = min(max(int((decided - received).total_seconds() // 86400), 0), MAX_DAYS)
+            durations[(month, authority_id, service_id, days)] += 1
+            key = (month, authority_id, service_id)
+            if key not in tallies:
+                tallies[key] = Tally(month=month, **places.fields(authority_id, service_id))
+            tallies[key].decided += 1
+
+        old_tallies, old_durations = Tally.objects.all(), DurationTally.objects.all()
+        if since is not None:
+            old_tallies = old_tallies.filter(month__gte=since)
+            old_durations = old_durations.filter(month__gte=since)
+        old_tallies.delete()
+        old_durations.delete()
+        Tally.objects.bulk_create(tallies.values(), batch_size=BATCH)
+        DurationTally.objects.bulk_create(
+            (DurationTally(month=month, days=days, cases=n,
+                           **places.fields(authority_id, service_id))
+             for (month, authority_id, service_id, days), n in durations.items()),
+            batch_size=BATCH)
+
+        Backlog.objects.all().delete()
+        Backlog.objects.bulk_create(
+            (Backlog(open=row["open"], overdue=row["overdue"],
+                     **places.fields(row["authority_id"], row["version__service_id"]))
+             for row in Case.objects.filter(outcome="", closed_at__isnull=True)
+             .values("authority_id", "version__service_id")
+             .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=started)))
+             .order_by()),
+            batch_size=BATCH)
+
+        run = Rollup.objects.create(started_at=started, finished_at=timezone.now(),
+                                    since=since, seconds=round(time.perf_counter() - clock, 3))
+        _bump()
+    return run
+
+
+def _bump() -> None:
+    from django.db.models import F
+
+    DataVersion.objects.filter(key=VERSION_KEY).update(version=F("version") + 1)
+
+
+def snapshot(day: date | None = None) -> int:
+    """Record today's maturity counts of the Land, every Kreis (with its Gemeinden) and every
+    Gemeinde; a second run on the same day replaces the first. Returns the number of rows."""
+    day = day or timezone.localdate()
+    matrix = coverage.current()
+    rows = [Snapshot(day=day, area_id=area_id, **{f"level{i}": n for i, n in enumerate(
+        matrix.counts(area_id))}) for area_id in [matrix.land.id, *matrix.kommunen]]
+    with transaction.atomic():
+        Snapshot.objects.filter(day=day).delete()
+        Snapshot.objects.bulk_create(rows, batch_size=BATCH)
+        DataVersion.objects.get_or_create(key=VERSION_KEY)
+        _bump()
+    return len(rows)
+
+
+def last_rollup() -> Rollup | None:
+    return Rollup.objects.order_by("-started_at").first()
