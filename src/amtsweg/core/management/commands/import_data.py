@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from amtsweg.catalog.actions import import_catalog
 from amtsweg.dashboard.actions import snapshot as dashboard_snapshot
+from amtsweg.funding.demo import load_demo_funding
 from amtsweg.funding.history import load_history
 from amtsweg.services.demo import load_demo_services
 from amtsweg.territory.actions import import_territory
@@ -39,5 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo: {stats['services']} online services, "
                               f"{stats['adoptions']} adoptions")
             self.stdout.write(f"Demo: {load_history()['grants']} historical IKZ grants")
+            self.stdout.write("Demo: {programmes} IKZ funding programme, {budgets} yearly budget"
+                              .format(**load_demo_funding()))
         self.stdout.write(f"Dashboard: maturity counts of {dashboard_snapshot()} areas")
         self.stdout.write(self.style.SUCCESS("Import complete."))
