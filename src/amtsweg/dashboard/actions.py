@@ -132,29 +132,51 @@ def rollup(*, full: bool = False) -> Rollup:
         if since is not None:
             old_tallies = old_tallies.filter(month__gte=since)
             old_durations = old_durations.filter(month__gte=since)
-        old_tallies.delete()
-        old_durations.delete()
-        Tally.objects.bulk_create(tallies.values(), batch_size=BATCH)
-        DurationTally.objects.bulk_create(
-            (DurationTally(month=month, days=days, cases=n,
-                           **places.fields(authority_id, service_id))
-             for (month, authority_id, service_id, days), n in durations.items()),
-            batch_size=BATCH)
+        old_tallies._raw_delete(old_tallies.db)
+        old_durations._raw_delete(old_durations.db)
+        _insert(Tally, ({"month": t.month, "submissions": t.submissions, "decided": t.decided,
+                         **places.fields(t.authority_id, t.service_id)}
+                        for t in tallies.values()))
+        _insert(DurationTally, ({"month": month, "days": days, "cases": n,
+                                 **places.fields(authority_id, service_id)}
+                                for (month, authority_id, service_id, days), n
+                                in durations.items()))
 
-        Backlog.objects.all().delete()
-        Backlog.objects.bulk_create(
-            (Backlog(open=row["open"], overdue=row["overdue"],
-                     **places.fields(row["authority_id"], row["version__service_id"]))
-             for row in Case.objects.filter(outcome="", closed_at__isnull=True)
-             .values("authority_id", "version__service_id")
-             .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=started)))
-             .order_by()),
-            batch_size=BATCH)
+        Backlog.objects.all()._raw_delete(Backlog.objects.db)
+        _insert(Backlog, ({"open": row["open"], "overdue": row["overdue"],
+                           **places.fields(row["authority_id"], row["version__service_id"])}
+                          for row in Case.objects.filter(outcome="", closed_at__isnull=True)
+                          .values("authority_id", "version__service_id")
+                          .annotate(open=Count("id"),
+                                    overdue=Count("id", filter=Q(due_at__lt=started)))
+                          .order_by()))
 
         run = Rollup.objects.create(started_at=started, finished_at=timezone.now(),
                                     since=since, seconds=round(time.perf_counter() - clock, 3))
         _bump()
     return run
+
+
+def _insert(model, rows) -> None:
+    """INSERT many rows at once (executemany, pipelined by psycopg): several times faster
+    than bulk_create for the tens of thousands of rows of a full roll-up."""
+    from django.db import connection
+
+    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    names = {f.column: f.attname for f in model._meta.concrete_fields}
+    table = connection.ops.quote_name(model._meta.db_table)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608 - model's names
+    with connection.cursor() as cursor:
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(tuple(row[names[c]] for c in columns))
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
 
 
 def _bump() -> None:

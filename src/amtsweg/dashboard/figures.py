@@ -216,15 +216,17 @@ def build(scope: str, area_id: int) -> dict:
     return data
 
 
-def versions() -> tuple:
-    return (DataVersion.current(actions.VERSION_KEY), coverage.signature())
+def digest() -> str:
+    """A short key for the state of every input: the roll-up's data version and the
+    maturity matrix's signature."""
+    versions = (DataVersion.current(actions.VERSION_KEY), coverage.signature())
+    return hashlib.sha256(repr(versions).encode()).hexdigest()[:24]
 
 
-def get(scope: str, area_id: int) -> dict:
+def get(scope: str, area_id: int, version: str | None = None) -> dict:
     """The figures of an area, from the cache while neither the roll-up nor an adoption has
     changed them since."""
-    digest = hashlib.sha256(repr(versions()).encode()).hexdigest()[:24]
-    key = f"dashboard:{scope}:{area_id}:{digest}"
+    key = f"dashboard:{scope}:{area_id}:{version or digest()}"
     data = cache.get(key)
     if data is None:
         data = build(scope, area_id)

@@ -13,22 +13,33 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def _link(model: str, **options) -> models.ForeignKey:
+    """Derived rows: no database constraint and no index of its own per column (the
+    composite indexes below serve the queries), so that a roll-up inserts quickly."""
+    return models.ForeignKey(model, on_delete=models.CASCADE, related_name="+",
+                             db_constraint=False, db_index=False, **options)
+
+
 class _Place(models.Model):
     """Where a tally row belongs: the Behörde, its area and Kreis, the service's Leistung."""
 
-    authority = models.ForeignKey("territory.Authority", on_delete=models.CASCADE,
-                                  related_name="+")
-    service = models.ForeignKey("services.OnlineService", on_delete=models.CASCADE,
-                                related_name="+")
-    area = models.ForeignKey("territory.Area", on_delete=models.CASCADE, related_name="+")
-    kreis = models.ForeignKey("territory.Area", null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="+", help_text=_(
-                                  "The Kreis of the Behörde's area (the area itself for a "
-                                  "Kreis); empty above the Kreis level"))
-    leistung = models.ForeignKey("catalog.Leistung", on_delete=models.CASCADE, related_name="+")
+    authority = _link("territory.Authority")
+    service = _link("services.OnlineService")
+    area = _link("territory.Area")
+    kreis = _link("territory.Area", null=True, blank=True, help_text=_(
+        "The Kreis of the Behörde's area (the area itself for a Kreis); empty above the "
+        "Kreis level"))
+    leistung = _link("catalog.Leistung")
 
     class Meta:
         abstract = True
+
+
+def _indexes(prefix: str) -> list[models.Index]:
+    return [models.Index(fields=["month"], name=f"{prefix}_month"),
+            models.Index(fields=["area", "month"], name=f"{prefix}_area"),
+            models.Index(fields=["kreis", "month"], name=f"{prefix}_kreis"),
+            models.Index(fields=["authority", "month"], name=f"{prefix}_authority")]
 
 
 class Tally(_Place):
@@ -41,7 +52,7 @@ class Tally(_Place):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["month", "authority", "service"],
                                                name="dashboard_tally_unique")]
-        indexes = [models.Index(fields=["month"], name="dashboard_tally_month")]
+        indexes = _indexes("dashboard_tally")
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.authority_id}/{self.service_id}"
@@ -58,7 +69,7 @@ class DurationTally(_Place):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["month", "authority", "service", "days"],
                                                name="dashboard_duration_unique")]
-        indexes = [models.Index(fields=["month"], name="dashboard_duration_month")]
+        indexes = _indexes("dashboard_duration")
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.authority_id}/{self.service_id}: {self.days} d"

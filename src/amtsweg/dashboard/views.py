@@ -1,14 +1,18 @@
 """Public dashboard pages: the Land, a Kreis, a Gemeinde, a comparison of two areas, and the
 CSV/JSON exports of each. No login; only counts are shown, never a case."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -48,6 +52,12 @@ def url_of(scope: str, ags: str) -> str:
     if scope == LAND:
         return reverse("dashboard:land")
     return reverse(f"dashboard:{scope}", args=[ags])
+
+
+def _urls(name: str, marker: str = "00000000") -> Callable[[str], str]:
+    """A fast reverse() for many rows: the pattern is resolved once (`marker` must fit it)."""
+    template = reverse(name, args=[marker])
+    return lambda key: template.replace(marker, key)
 
 
 def export_url(scope: str, ags: str, fmt: str, table: str | None = None) -> str:
@@ -101,10 +111,14 @@ def page_context(data: dict) -> dict:
     compare = compare_rows(data["compare"])
     context["compare"] = compare
     labels = charts.class_labels()
-    context["gemeinden"] = [{**g, "class_label": labels[g["class"]],
+    gemeinde_url, kreis_url = _urls("dashboard:gemeinde"), _urls("dashboard:kreis")
+    leistung_url = _urls("portal:leistung", "99000000000000")
+    context["gemeinden"] = [{**g, "class_label": labels[g["class"]], "url": gemeinde_url(g["ags"]),
                              "symbol": context["symbols"][g["class"]]}
                             for g in data.get("gemeinden", [])]
-    context["leistungen"] = [{**row, "label": maturity.LABELS[row["level"]]}
+    context["kreise"] = [{**k, "url": kreis_url(k["ags"])} for k in data.get("kreise", [])]
+    context["leistungen"] = [{**row, "label": maturity.LABELS[row["level"]],
+                              "url": leistung_url(row["leika_key"])}
                              for row in data.get("leistungen", [])]
     context["compare_chart"] = charts.hbars(
         "compare", _("Share of Leistungen online: comparison"),
@@ -114,8 +128,7 @@ def page_context(data: dict) -> dict:
     if "gemeinden" in data:
         context["map"] = charts.hessen_map(
             "map", _("Map: share of Leistungen online per Gemeinde in %(name)s")
-            % {"name": name}, data["gemeinden"],
-            lambda p: reverse("dashboard:gemeinde", args=[p["ags"]]))
+            % {"name": name}, data["gemeinden"], lambda p: gemeinde_url(p["ags"]))
     return context
 
 
@@ -135,13 +148,23 @@ def gemeinde(request: HttpRequest, ags: str) -> HttpResponse:
 
 
 def _page(request: HttpRequest, scope: str, area_id: int) -> HttpResponse:
-    data = figures.get(scope, area_id)
-    _refresh_if_stale(data)
-    context = page_context(data)
-    if scope == LAND:
-        context["choices"] = _choices()
-        context["fields"] = compare_fields("", "")
-    return render(request, "dashboard/area.html", context)
+    """The page body (everything but the site's frame, which carries the person's login and
+    CSRF token) is rendered once per data version and language, then read from the cache."""
+    digest = figures.digest()
+    key = f"dashboard:html:{scope}:{area_id}:{get_language()}:{digest}"
+    cached = cache.get(key)
+    if cached is None:
+        data = figures.get(scope, area_id, digest)
+        context = page_context(data)
+        if scope == LAND:
+            context["choices"] = _choices()
+            context["fields"] = compare_fields("", "")
+        cached = {"as_of": data["as_of"], "name": context["name"],
+                  "body": render_to_string("dashboard/_area_body.html", context)}
+        cache.set(key, cached, figures.CACHE_SECONDS)
+    _refresh_if_stale(cached)
+    return render(request, "dashboard/area.html",
+                  {"name": cached["name"], "body": mark_safe(cached["body"])})  # noqa: S308
 
 
 def _choices() -> dict:
