@@ -21,6 +21,7 @@ urlpatterns = [
     path("konto/postfach/", include("amtsweg.mailbox.urls")),
     path("verwaltung/audit/", include("amtsweg.audit.urls")),
     path("verwaltung/jobs/", include("amtsweg.jobs.urls")),
+    path("verwaltung/personal/", include("amtsweg.accounts.staff_urls")),
     path("verwaltung/faelle/", include("amtsweg.cases.urls")),
     path("verwaltung/ikz/", include("amtsweg.ikz.staff_urls")),
     path("verwaltung/foerderung/", include("amtsweg.funding.staff_urls")),

@@ -184,22 +184,40 @@ def end_all_sessions(request: HttpRequest, user: User) -> None:
     logout(request)
 
 
+def _staff_audit(actor: User | None, action: str, role: StaffRole, **data) -> None:
+    from amtsweg.audit import actions as audit
+    from amtsweg.core import tenantcrypto
+
+    audit.record(tenant=tenantcrypto.tenant_of_authority(role.authority_id),
+                 actor=audit.actor_of(actor), action=action, object_type="accounts.staffrole",
+                 object_id=role.pk,
+                 data={"user": role.user_id, "authority": role.authority_id,
+                       "role": role.role, **data})
+
+
 @transaction.atomic
-def grant_staff_role(user: User, authority, role: str) -> StaffRole:
-    """Give `user` a staff role at `authority`. Staff must use two factors (middleware)."""
+def grant_staff_role(user: User, authority, role: str, *, actor: User | None = None,
+                     invited: bool = False) -> StaffRole:
+    """Give `user` a staff role at `authority`. Staff must use two factors (middleware).
+    Audited when the role is new (`actor` None: the command line or demo data)."""
     if role not in StaffRole.Role.values:
         raise ValueError(f"Unknown staff role {role!r}")
-    granted, _created = StaffRole.objects.get_or_create(user=user, authority=authority,
-                                                        role=role)
+    granted, created = StaffRole.objects.get_or_create(user=user, authority=authority,
+                                                       role=role)
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+    if created:
+        _staff_audit(actor, "staff.role_granted", granted, invited=invited)
     return granted
 
 
 @transaction.atomic
-def revoke_staff_role(user: User, authority, role: str) -> None:
-    StaffRole.objects.filter(user=user, authority=authority, role=role).delete()
+def revoke_staff_role(user: User, authority, role: str, *, actor: User | None = None) -> None:
+    for held in StaffRole.objects.select_for_update().filter(user=user, authority=authority,
+                                                             role=role):
+        _staff_audit(actor, "staff.role_revoked", held)
+        held.delete()
     if not user.is_superuser and not user.staff_roles.exists():
         user.is_staff = False
         user.save(update_fields=["is_staff"])

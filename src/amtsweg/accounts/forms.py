@@ -71,3 +71,26 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
         queue_email(to_email, render_to_string(subject_template_name, context),
                     render_to_string(email_template_name, context))
+
+
+class StaffGrantForm(forms.Form):
+    """Grant a staff role at one of the Behörden the administrator manages."""
+
+    authority = forms.TypedChoiceField(label=_("Authority"), coerce=int, error_messages={
+        "invalid_choice": _("Choose one of the authorities you administer.")})
+    email = forms.EmailField(label=_("E-mail address"), max_length=254, widget=forms.EmailInput(
+        attrs={**INPUT, "autocomplete": "off"}))
+    role = forms.ChoiceField(label=_("Role"), error_messages={
+        "invalid_choice": _("Choose one of the roles offered.")})
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False,
+                                 help_text=_("Only used when the person has no account yet."),
+                                 widget=forms.TextInput(attrs=INPUT))
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False,
+                                widget=forms.TextInput(attrs=INPUT))
+
+    def __init__(self, *args, authorities: list[tuple[int, str]], **kwargs) -> None:
+        from .models import StaffRole
+
+        super().__init__(*args, **kwargs)
+        self.fields["authority"].choices = authorities
+        self.fields["role"].choices = StaffRole.Role.choices

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_organisations
+from . import views, views_organisations, views_staff
 
 app_name = "accounts"
 urlpatterns = [
@@ -34,4 +34,6 @@ urlpatterns = [
          name="password_reset_done"),
     path("passwort-neu/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
+    path("personal-einladung/<uidb64>/<token>/", views_staff.InvitationView.as_view(),
+         name="staff_invitation"),
 ]
