@@ -106,3 +106,15 @@ def test_demo_logins(settings, foerderstelle):
                .values_list("role", flat=True)) == {"clerk", "lead"}
     assert clerk.is_staff
     assert demo.FOERDERSTELLE_LOGIN in out.getvalue()
+
+
+def test_a_new_draft_of_the_foerderantrag_keeps_its_workflow():
+    """The workflow is not part of the export format; a designer's new draft must still keep
+    it, or approving would no longer run the programme rules."""
+    service = OnlineService.objects.get(slug="foerderantrag-ikz")
+    published = services.latest_published(service)
+    designer = User.objects.create_superuser("designer@land.example", "Sehr-geheim-2026")
+    draft = services.new_draft(designer, service)
+    assert draft.number == published.number + 1
+    assert draft.workflow == published.workflow
+    assert draft.notice_template == "bewilligungsbescheid"

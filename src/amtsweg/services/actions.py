@@ -234,7 +234,8 @@ def new_draft(user: User, service: OnlineService) -> ServiceVersion:
     latest = service.versions.order_by("-number").first()
     number = (service.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = ServiceVersion.objects.create(service=service, number=number,
-                                            content_hash=latest.content_hash, **_payload(latest))
+                                            content_hash=latest.content_hash,
+                                            workflow=latest.workflow, **_payload(latest))
     signals.version_copied.send(sender=ServiceVersion, version=version, source=latest)
     return version
 
