@@ -170,8 +170,11 @@ def test_historical_grants_are_listed_for_the_foerderstelle(foerderstelle):
         pytest.skip("no historical demo grants loaded")
     client = client_for(staff(("clerk", foerderstelle)))
     page = client.get(INDEX, {"year": 2019}).content.decode()
-    assert reverse("funding_staff:grant", args=[historical.filter(year=2019).first().pk]) \
-        in page
+    old = historical.filter(year=2019).order_by("-decided_on", "-id").first()
+    assert reverse("funding_staff:grant", args=[old.pk]) in page
+    detail = client.get(reverse("funding_staff:grant", args=[old.pk]))
+    assert detail.status_code == 200 and 'data-proof="accepted"' in detail.content.decode()
+    assert "Mark as paid out" not in detail.content.decode()  # paid out long ago
 
 
 # --- tenant isolation matrix ----------------------------------------------------------------
@@ -216,3 +219,15 @@ def test_isolation_matrix(route, method, granted, foerderstelle):
     assert own in ({200} if method == "get" and route in READ_ROUTES else
                    {302} if method == "post" and route not in READ_ROUTES else
                    {405})
+
+
+def test_pages_render_in_german(granted, foerderstelle):
+    client = client_for(staff(("clerk", foerderstelle)))
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "de"
+    for url in (INDEX, reverse("funding_staff:application", args=[granted.application_id]),
+                reverse("funding_staff:grant", args=[granted.pk])):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'lang="de"' in response.content.decode()
+    assert "100.000,00 EUR" in client.get(reverse("funding_staff:grant",
+                                                  args=[granted.pk])).content.decode()
