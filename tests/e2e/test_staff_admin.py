@@ -1,5 +1,6 @@
-"""Staff management in Chromium: an administrator invites a new clerk, the clerk sets the
-password through the e-mailed link; axe-core checks the staff pages and the invitation page."""
+"""Back-office leftovers in Chromium: an administrator invites a new clerk, the clerk sets the
+password through the e-mailed link; the case page with read receipts and an open invoice.
+axe-core checks the staff pages, the invitation page and the case page."""
 
 import re
 
@@ -54,3 +55,32 @@ def test_admin_invites_a_clerk(live_server, browser, axe_source, data):  # noqa:
     assert StaffRole.objects.filter(user=person, authority=fulda(), role="clerk").exists()
     invited.close()
     assert not problems
+
+
+def test_case_page_with_read_receipts_and_invoice(live_server, browser, axe_source,
+                                                  data):  # noqa: F811
+    """The clerk's case page with a Postfach message (read receipt) and an open invoice."""
+    from amtsweg.cases import actions
+    from amtsweg.payments.models import Payment
+    from tests.cases.test_postfach import submit_with_account
+    from tests.submissions.conftest import make_small_service
+
+    adoption = make_small_service(fulda())
+    applicant = User.objects.create_user("leserin@example.org", "Ein langer Satz 7 als Wort")
+    submission = submit_with_account(adoption, applicant)
+    case = submission.case
+    clerk = staff(("clerk", fulda()))
+    actions.transition(clerk, case.pk, "pruefen")
+    actions.transition(clerk, case.pk, "nachfordern", note="Bitte Ausweiskopie nachreichen.")
+    Payment.objects.create(draft_key=submission.draft_key, submission=submission,
+                           authority=fulda(), amount=12, provider="invoice",
+                           state=Payment.State.INVOICE_OPEN, reference=case.receipt_number)
+    context, page = staff_page(browser, live_server, clerk)
+    page.goto(f"{live_server.url}/verwaltung/faelle/{case.pk}/")
+    assert page.locator("[data-read=no]").count() == 1
+    assert_accessible(page, axe_source, "case page with Postfach messages and an invoice")
+    page.locator("form[action*='/zahlung/'] button").click()
+    page.wait_for_url(f"**/verwaltung/faelle/{case.pk}/")
+    assert page.locator("[data-payment-state=invoice_paid]").count() == 1
+    assert_accessible(page, axe_source, "case page after marking the invoice paid")
+    context.close()
