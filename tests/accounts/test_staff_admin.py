@@ -86,6 +86,10 @@ def test_landesadmin_chooses_any_behoerde():
     assert f"?authority={other_authority().pk}" in page
     page = client.get(LIST, {"authority": other_authority().pk}).content.decode()
     assert stranger.email in page
+    r = client.post(LIST, {"authority": "999999999", "email": "neu@amt.example",
+                           "role": "admin"})
+    assert r.status_code == 400
+    assert "Choose one of the authorities you administer." in r.content.decode()
     r = grant(client, other_authority(), "neu@amt.example", "admin")
     assert r.status_code == 302
     assert StaffRole.objects.filter(user__email="neu@amt.example", role="admin",
@@ -157,6 +161,7 @@ def test_invitation_links_expire_and_are_replaced(admin, monkeypatch):
     first = link_in(mail.outbox[-1])
     # a second role while the password is not set: a new invitation, the first link is void
     grant(client, fulda(), "spaet@amt.example", "lead")
+    assert [e.data["invited"] for e in audits("staff.role_granted", fulda())] == [True, True]
     second = link_in(mail.outbox[-1])
     assert first != second
     anonymous = CommitClient(HTTP_ACCEPT_LANGUAGE="en")

@@ -147,8 +147,8 @@ def grant(request: HttpRequest | None, actor: User, authority: Authority, *, ema
         if created:
             person = User.objects.create_user(email, None, first_name=first_name.strip()[:150],
                                               last_name=last_name.strip()[:150])
-        granted = grant_staff_role(person, authority, role, actor=actor, invited=created)
         invite = pending(person)
+        granted = grant_staff_role(person, authority, role, actor=actor, invited=invite)
         if invite:
             _send_invitation(request, actor, person, authority, role)
         else:

@@ -107,6 +107,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         return _list_page(request, chosen=_int(request.GET.get("authority")))
     chosen = _int(request.POST.get("authority"))
     authorities = _shown(request, chosen)
+    if not authorities:  # the Landesadmin without a valid Behörde
+        return _list_page(request, chosen=None, status=400, error=_(
+            "Choose one of the authorities you administer."))
     form = StaffGrantForm(request.POST, authorities=[(a.pk, a.name) for a in authorities])
     if not form.is_valid():
         return _list_page(request, chosen=chosen, form=form, status=400)
