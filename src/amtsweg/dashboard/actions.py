@@ -11,6 +11,11 @@ the previous run started (less a margin for transactions that were still open th
 keeps the older months as they are — also after the retention rules deleted old cases, so the
 statistics outlive the personal data. `full=True` counts everything again from what is still
 stored. The backlog (open and overdue cases) is counted afresh on every run.
+
+Then it sums the areas (the Land, each Kreis with its Gemeinden, each area's own Behörden):
+per month for the charts (`AreaMonth`, again from the first month counted), and the key
+figures of the 12-month window with its medians (`AreaFigures`, made again on every run from
+the window's tallies), so that a dashboard page reads a few hundred rows.
 """
 
 import time
@@ -18,7 +23,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, DateField, OuterRef, Q, Subquery
+from django.db.models import Count, DateField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -29,12 +34,44 @@ from amtsweg.submissions.models import Submission
 from amtsweg.territory.models import Area, Authority
 
 from . import coverage
-from .models import Backlog, DurationTally, Rollup, Snapshot, Tally
+from .models import AreaFigures, AreaMonth, Backlog, DurationTally, Rollup, Scope, Snapshot, Tally
 
 VERSION_KEY = "dashboard"
 MARGIN = timedelta(hours=1)
-MAX_DAYS = 366  # "more than a year"
+WINDOW = 12  # months of the key figures, the current one included
+EXACT_DAYS = 365  # processing times up to this are counted to the day
+CLASS_DAYS = 30  # above: classes of 30 days, named by their first day
+MAX_DAYS = EXACT_DAYS + 1 + 24 * CLASS_DAYS  # 1,086: "1,086 days or more"
 BATCH = 5000
+
+
+def bucket(days: int) -> int:
+    """The histogram class of a processing time in whole days: the day itself up to 365,
+    then the first day of its 30-day class (366–395 → 366, 396–425 → 396, …), and 1,086
+    for 1,086 days or more. So a histogram has at most 390 classes per month, Behörde and
+    service, and a median is exact while the middle cases took at most 365 days."""
+    days = max(days, 0)
+    if days <= EXACT_DAYS:
+        return days
+    return min(EXACT_DAYS + 1 + (days - EXACT_DAYS - 1) // CLASS_DAYS * CLASS_DAYS, MAX_DAYS)
+
+
+def median(histogram: dict[int, int]) -> float | None:
+    """The median of values given as value → count (the mean of the two middle values when
+    the count is even)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    middle = ((total - 1) // 2, total // 2)
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while len(found) < 2 and seen > middle[len(found)]:
+            found.append(value)
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
 
 
 def month_of(moment: datetime) -> date:
@@ -56,6 +93,7 @@ class _Places:
     def __init__(self) -> None:
         kinds = dict(Area.objects.values_list("id", "kind"))
         parents = dict(Area.objects.values_list("id", "parent_id"))
+        self.land = next((pk for pk, kind in kinds.items() if kind == Area.Kind.LAND), None)
         self.authority: dict[int, tuple[int, int | None]] = {}
         for pk, area_id in Authority.objects.values_list("id", "area_id"):
             kreis = (area_id if kinds[area_id] == Area.Kind.KREIS
@@ -67,6 +105,15 @@ class _Places:
         area_id, kreis_id = self.authority[authority_id]
         return {"authority_id": authority_id, "service_id": service_id, "area_id": area_id,
                 "kreis_id": kreis_id, "leistung_id": self.leistung[service_id]}
+
+    def scopes(self, area_id: int, kreis_id: int | None) -> list[tuple[str, int]]:
+        """The summed areas a tally of a Behörde in `area_id` counts for."""
+        out = [(Scope.AREA, area_id)]
+        if kreis_id is not None:
+            out.append((Scope.KREIS, kreis_id))
+        if self.land is not None:
+            out.append((Scope.LAND, self.land))
+        return out
 
 
 def _decisions(since: date | None):
@@ -121,7 +168,7 @@ def rollup(*, full: bool = False) -> Rollup:
             month = month_of(decided)
             if since is not None and month < since:
                 continue  # decided before; changed later (e.g. assigned): counted already
-            days = min(max(int((decided - received).total_seconds() // 86400), 0), MAX_DAYS)
+            days = bucket(int((decided - received).total_seconds() // 86400))
             durations[(month, authority_id, service_id, days)] += 1
             key = (month, authority_id, service_id)
             if key not in tallies:
@@ -151,27 +198,96 @@ def rollup(*, full: bool = False) -> Rollup:
                                     overdue=Count("id", filter=Q(due_at__lt=started)))
                           .order_by()))
 
+        _area_months(places, since)
+        _area_figures(places, month_of(started))
+
         run = Rollup.objects.create(started_at=started, finished_at=timezone.now(),
                                     since=since, seconds=round(time.perf_counter() - clock, 3))
         _bump()
     return run
 
 
+def _area_months(places: _Places, since: date | None) -> None:
+    """Sum the tallies of the months from `since` on per area (each scope) and month."""
+    tallies = Tally.objects.all()
+    old = AreaMonth.objects.all()
+    if since is not None:
+        tallies, old = tallies.filter(month__gte=since), old.filter(month__gte=since)
+    sums: dict[tuple[str, int, date], list[int]] = {}
+    for row in (tallies.values("month", "area_id", "kreis_id")
+                .annotate(s=Sum("submissions"), d=Sum("decided")).order_by()):
+        for scope, area_id in places.scopes(row["area_id"], row["kreis_id"]):
+            entry = sums.setdefault((scope, area_id, row["month"]), [0, 0])
+            entry[0] += row["s"]
+            entry[1] += row["d"]
+    old._raw_delete(old.db)
+    _insert(AreaMonth, ({"scope": scope, "area_id": area_id, "month": month,
+                         "submissions": s, "decided": d}
+                        for (scope, area_id, month), (s, d) in sums.items()))
+
+
+def _area_figures(places: _Places, this_month: date) -> None:
+    """The key figures of every area and of each area's Leistungen over the 12 months up to
+    `this_month`: sums of the tallies, medians of the summed histograms, the backlog."""
+    start = add_months(this_month, 1 - WINDOW)
+    figures: dict[tuple[str, int, int | None], dict] = {}
+    histograms: dict[tuple[str, int, int | None], Counter] = {}
+
+    def keys(row: dict):
+        for scope, area_id in places.scopes(row["area_id"], row["kreis_id"]):
+            yield (scope, area_id, None)
+        yield (Scope.AREA, row["area_id"], row["leistung_id"])
+
+    def entry(key) -> dict:
+        return figures.setdefault(key, {"submissions": 0, "decided": 0, "open": 0,
+                                        "overdue": 0})
+
+    place = ("area_id", "kreis_id", "leistung_id")
+    for row in (Tally.objects.filter(month__gte=start, month__lte=this_month)
+                .values(*place).annotate(s=Sum("submissions"), d=Sum("decided")).order_by()):
+        for key in keys(row):
+            e = entry(key)
+            e["submissions"] += row["s"]
+            e["decided"] += row["d"]
+    for row in (DurationTally.objects.filter(month__gte=start, month__lte=this_month)
+                .values(*place, "days").annotate(n=Sum("cases")).order_by()):
+        for key in keys(row):
+            histograms.setdefault(key, Counter())[row["days"]] += row["n"]
+    for row in (Backlog.objects.values(*place)
+                .annotate(o=Sum("open"), v=Sum("overdue")).order_by()):
+        for key in keys(row):
+            e = entry(key)
+            e["open"] += row["o"]
+            e["overdue"] += row["v"]
+    AreaFigures.objects.all()._raw_delete(AreaFigures.objects.db)
+    _insert(AreaFigures, ({"scope": scope, "area_id": area_id, "leistung_id": leistung_id,
+                           "median_days": median(histograms.get((scope, area_id, leistung_id),
+                                                                {})), **e}
+                          for (scope, area_id, leistung_id), e in figures.items()))
+
+
 def _insert(model, rows) -> None:
-    """INSERT many rows at once (executemany, pipelined by psycopg): several times faster
-    than bulk_create for the tens of thousands of rows of a full roll-up."""
+    """INSERT many rows at once: with COPY on PostgreSQL (psycopg 3), elsewhere with
+    executemany — both many times faster than bulk_create for the hundreds of thousands of
+    rows of a full roll-up."""
     from django.db import connection
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
     columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    names = {f.column: f.attname for f in model._meta.concrete_fields}
+    names = [{f.column: f.attname for f in model._meta.concrete_fields}[c] for c in columns]
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608 - model's names
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and is_psycopg3:
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[name] for name in names])
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608 - model's names
         batch: list[tuple] = []
         for row in rows:
-            batch.append(tuple(row[names[c]] for c in columns))
+            batch.append(tuple(row[name] for name in names))
             if len(batch) >= BATCH:
                 cursor.executemany(sql, batch)
                 batch = []

@@ -1,30 +1,33 @@
 """The figures of a dashboard (Land, Kreis or Gemeinde) as plain data.
 
 The page, its charts and tables, and the CSV and JSON exports all read the same dict, built
-from the maturity matrix (`coverage`) and the roll-up's tallies, and cached under a key that
-carries the `dashboard` data version and the matrix's signature: a new roll-up or a changed
-adoption gives new figures at once, otherwise they are read from the cache.
+from the maturity matrix (`coverage`) and the areas' sums the roll-up made (`AreaFigures`,
+`AreaMonth`: a few hundred rows per page, whatever the number of cases), and cached under a
+key that carries the `dashboard` data version and the matrix's signature: a new roll-up or a
+changed adoption gives new figures at once, otherwise they are read from the cache.
 
 Whose figures: those of the Behörden of the area (the applications they received, their
 decisions and open cases). A Kreis counts its own Behörden and those of its Gemeinden; the
-Land counts every Behörde. Applications and decisions cover the last 12 months (the current
-one included), the chart of applications the last 24.
+Land counts every Behörde. Applications and decisions cover the 12 months up to the month of
+the last roll-up (that one included), the chart of applications the last 24.
 """
 
 import hashlib
 from datetime import date
 
 from django.core.cache import cache
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from amtsweg.core.models import DataVersion
 
 from . import actions, coverage
-from .models import Backlog, DurationTally, Snapshot, Tally
+from .actions import median
+from .models import AreaFigures, AreaMonth, Backlog, DurationTally, Scope, Snapshot, Tally
 
 LAND, KREIS, GEMEINDE = "land", "kreis", "gemeinde"
-WINDOW = 12
+SCOPES = {LAND: Scope.LAND, KREIS: Scope.KREIS, GEMEINDE: Scope.AREA}
+WINDOW = actions.WINDOW
 MONTHS_SHOWN = 24
 CACHE_SECONDS = 24 * 3600
 
@@ -40,36 +43,12 @@ def share_class(share: float | None) -> int:
     return next(key for bound, key in CLASSES if share >= bound)
 
 
-def median(histogram: dict[int, int]) -> float | None:
-    """The median of values given as value → count (the mean of the two middle values when
-    the count is even)."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    middle = ((total - 1) // 2, total // 2)
-    found: list[int] = []
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        while len(found) < 2 and seen > middle[len(found)]:
-            found.append(value)
-        if len(found) == 2:
-            break
-    return (found[0] + found[1]) / 2
-
-
-def window() -> tuple[date, date, date]:
-    this_month = timezone.localdate().replace(day=1)
+def window(this_month: date | None = None) -> tuple[date, date, date]:
+    """(last month, first month of the key figures, first month of the chart): up to the
+    current month, or up to `this_month`."""
+    this_month = this_month or timezone.localdate().replace(day=1)
     return (this_month, actions.add_months(this_month, 1 - WINDOW),
             actions.add_months(this_month, 1 - MONTHS_SHOWN))
-
-
-def _where(scope: str, area_id: int) -> Q:
-    if scope == KREIS:
-        return Q(kreis_id=area_id)
-    if scope == GEMEINDE:
-        return Q(area_id=area_id)
-    return Q()
 
 
 def _rows(queryset, fields: list[str], **sums) -> list[dict]:
@@ -80,7 +59,8 @@ def _rows(queryset, fields: list[str], **sums) -> list[dict]:
 
 def grouped(by: str | None, where: Q, start: date) -> dict:
     """key → {submissions, decided, median_days, open, overdue} for the 12-month window,
-    grouped by a column of the tallies (None: one group, under the key None)."""
+    grouped by a column of the tallies (None: one group, under the key None). Read from the
+    per-Behörde tallies: for one Behörde (the staff dashboard); areas read `AreaFigures`."""
     fields = [by] if by else []
     out: dict = {}
 
@@ -121,10 +101,22 @@ def _area(matrix: coverage.Coverage, scope: str, area_id: int) -> dict:
             "kreis": {"ags": kreis.ags, "name": kreis.name} if kreis else None}
 
 
-def summary(matrix: coverage.Coverage, scope: str, area_id: int, start: date) -> dict:
+def _figures(scope: str, area_ids: list[int] | None = None, *,
+             leistungen: bool = False) -> dict:
+    """area (or Leistung) → key figures, from the roll-up's `AreaFigures`: of the areas
+    `area_ids` (None: all) of a scope, or of the Leistungen of one area."""
+    rows = AreaFigures.objects.filter(scope=SCOPES[scope], leistung__isnull=not leistungen)
+    if area_ids is not None:
+        rows = rows.filter(area_id__in=area_ids)
+    by = "leistung_id" if leistungen else "area_id"
+    return {row[by]: {key: row[key] for key in EMPTY}
+            for row in rows.values(by, *EMPTY)}
+
+
+def summary(matrix: coverage.Coverage, scope: str, area_id: int) -> dict:
     """The key figures of one area, as the comparison shows them."""
     area = _area(matrix, scope, area_id)
-    figures = grouped(None, _where(scope, area_id), start).get(None) or dict(EMPTY)
+    figures = _figures(scope, [area_id]).get(area_id) or dict(EMPTY)
     return {**area, **_maturity(matrix.counts(area_id)), **figures,
             "submissions_per_1000": _per_1000(figures["submissions"], area["population"]),
             "overdue_share": round(figures["overdue"] / figures["open"], 4)
@@ -132,8 +124,22 @@ def summary(matrix: coverage.Coverage, scope: str, area_id: int, start: date) ->
 
 
 def month_series(where: Q, first: date, last: date) -> list[dict]:
+    """Applications and decisions per month of the Behörden `where` selects (per-Behörde
+    tallies: for one Behörde)."""
     rows = {row["month"]: row for row in Tally.objects.filter(where, month__gte=first)
             .values("month").annotate(s=Sum("submissions"), d=Sum("decided")).order_by()}
+    return _series(rows, first, last)
+
+
+def area_months(scope: str, area_id: int, first: date, last: date) -> list[dict]:
+    """Applications and decisions per month of an area, from the roll-up's `AreaMonth`."""
+    rows = {row["month"]: row for row in AreaMonth.objects.filter(
+        scope=SCOPES[scope], area_id=area_id, month__gte=first, month__lte=last)
+        .values("month", s=F("submissions"), d=F("decided"))}
+    return _series(rows, first, last)
+
+
+def _series(rows: dict, first: date, last: date) -> list[dict]:
     out, month = [], first
     while month <= last:
         row = rows.get(month, {})
@@ -152,17 +158,18 @@ def _history(area_id: int, first: date) -> list[dict]:
             for key, snap in by_month.items()]
 
 
-def _leistungen(matrix: coverage.Coverage, area_id: int, start: date) -> list[dict]:
-    figures = grouped("leistung_id", Q(area_id=area_id), start)
+def _leistungen(matrix: coverage.Coverage, area_id: int) -> list[dict]:
+    """The area's own Behörden's figures per Leistung (for a Kreis: not its Gemeinden's)."""
+    figures = _figures(GEMEINDE, [area_id], leistungen=True)
     return [{"leika_key": leistung.leika_key, "name": leistung.name, "level": level,
              **figures.get(leistung.pk, EMPTY)}
             for leistung, level in zip(matrix.leistungen(area_id), matrix.levels[area_id],
                                        strict=True)]
 
 
-def _kommunen(matrix: coverage.Coverage, kommunen: list[coverage.Kommune], by: str,
-              start: date, where: Q, *, territory: bool) -> list[dict]:
-    figures = grouped(by, where, start)
+def _kommunen(matrix: coverage.Coverage, kommunen: list[coverage.Kommune], scope: str, *,
+              territory: bool, every: bool = False) -> list[dict]:
+    figures = _figures(scope, None if every else [k.id for k in kommunen])
     rows = []
     for k in kommunen:
         counts = matrix.counts(k.id) if territory else matrix.own_counts(k.id)
@@ -179,10 +186,11 @@ def _kommunen(matrix: coverage.Coverage, kommunen: list[coverage.Kommune], by: s
 
 def build(scope: str, area_id: int) -> dict:
     matrix = coverage.current()
-    this_month, start, first = window()
-    where = _where(scope, area_id)
     run = actions.last_rollup()
-    own = summary(matrix, scope, area_id, start)
+    # the figures are those of the roll-up's 12 months (the same as today's but in the
+    # first minutes of a month, until the next roll-up)
+    this_month, start, first = window(actions.month_of(run.started_at) if run else None)
+    own = summary(matrix, scope, area_id)
     data = {
         "scope": scope,
         "area": _area(matrix, scope, area_id),
@@ -194,24 +202,23 @@ def build(scope: str, area_id: int) -> dict:
                      "leistungen_kreis": len(matrix.kreis_leistungen)},
         "figures": {key: own[key] for key in ("submissions", "decided", "median_days", "open",
                                               "overdue", "submissions_per_1000")},
-        "months": month_series(where, first, this_month),
+        "months": area_months(scope, area_id, first, this_month),
         "history": _history(area_id, first),
     }
     if scope in (KREIS, GEMEINDE):
-        data["leistungen"] = _leistungen(matrix, area_id, start)
+        data["leistungen"] = _leistungen(matrix, area_id)
     if scope == LAND:
-        data["kreise"] = _kommunen(matrix, matrix.kreise(), "kreis_id", start, Q(),
-                                   territory=True)
-        data["gemeinden"] = _kommunen(matrix, matrix.gemeinden(), "area_id", start, Q(),
-                                      territory=False)
+        data["kreise"] = _kommunen(matrix, matrix.kreise(), KREIS, territory=True, every=True)
+        data["gemeinden"] = _kommunen(matrix, matrix.gemeinden(), GEMEINDE, territory=False,
+                                      every=True)
     if scope == KREIS:
-        data["gemeinden"] = _kommunen(matrix, matrix.gemeinden(area_id), "area_id", start,
-                                      Q(kreis_id=area_id), territory=False)
+        data["gemeinden"] = _kommunen(matrix, matrix.gemeinden(area_id), GEMEINDE,
+                                      territory=False)
     compare = [own]
     if scope == GEMEINDE and matrix.kommunen[area_id].kreis_id:
-        compare.append(summary(matrix, KREIS, matrix.kommunen[area_id].kreis_id, start))
+        compare.append(summary(matrix, KREIS, matrix.kommunen[area_id].kreis_id))
     if scope != LAND:
-        compare.append(summary(matrix, LAND, matrix.land.id, start))
+        compare.append(summary(matrix, LAND, matrix.land.id))
     data["compare"] = compare
     return data
 
@@ -236,6 +243,5 @@ def get(scope: str, area_id: int, version: str | None = None) -> dict:
 
 def compare(areas: list[tuple[str, int]]) -> list[dict]:
     matrix = coverage.current()
-    _this, start, _first = window()
-    return [summary(matrix, scope, area_id, start) for scope, area_id in areas]
+    return [summary(matrix, scope, area_id) for scope, area_id in areas]
 

@@ -1,11 +1,13 @@
 """Pre-aggregated figures of the OZG dashboard (derived data, made again by the roll-up).
 
 Applications and decisions are counted per month, Behörde and online service (`Tally`,
-`DurationTally`), the open cases per Behörde and service (`Backlog`), so that a dashboard
-reads a few thousand rows instead of millions of submissions and cases. `Snapshot` keeps
-the maturity counts of every Kommune per day, for the trend "share online over time".
-The area, Kreis and Leistung of each row are copied from the Behörde and the service, so
-that the figures of a Gemeinde, a Kreis or the Land are one GROUP BY without joins.
+`DurationTally`), the open cases per Behörde and service (`Backlog`). From these the
+roll-up sums the areas once: `AreaMonth` (applications and decisions per area and month)
+and `AreaFigures` (the key figures of each area, and of each of its Leistungen, over the
+12-month window, medians included), so that a public dashboard page reads a few hundred
+rows, never the per-Behörde tallies. `Snapshot` keeps the maturity counts of every Kommune
+per day, for the trend "share online over time". The area, Kreis and Leistung of each tally
+are copied from the Behörde and the service, so that the sums need no joins.
 See docs/dashboard.md.
 """
 
@@ -36,10 +38,10 @@ class _Place(models.Model):
 
 
 def _indexes(prefix: str) -> list[models.Index]:
-    return [models.Index(fields=["month"], name=f"{prefix}_month"),
-            models.Index(fields=["area", "month"], name=f"{prefix}_area"),
-            models.Index(fields=["kreis", "month"], name=f"{prefix}_kreis"),
-            models.Index(fields=["authority", "month"], name=f"{prefix}_authority")]
+    """Months are found through the unique constraint (month first); the staff dashboard
+    reads one Behörde's rows. Areas and Kreise are summed by the roll-up (`AreaMonth`,
+    `AreaFigures`), so they need no index here: fewer indexes, faster roll-up inserts."""
+    return [models.Index(fields=["authority", "month"], name=f"{prefix}_authority")]
 
 
 class Tally(_Place):
@@ -59,8 +61,9 @@ class Tally(_Place):
 
 
 class DurationTally(_Place):
-    """How many cases decided in one month took `days` days (received → decided);
-    366 stands for more than a year."""
+    """How many cases decided in one month took `days` days (received → decided): exact up
+    to 365 days, above that the first day of a 30-day class (366, 396, …), and 1,086 for
+    1,086 days or more (see `actions.bucket`)."""
 
     month = models.DateField()
     days = models.PositiveSmallIntegerField()
@@ -87,6 +90,54 @@ class Backlog(_Place):
 
     def __str__(self) -> str:
         return f"{self.authority_id}/{self.service_id}: {self.open}"
+
+
+class Scope(models.TextChoices):
+    """Whose figures a summed row holds."""
+
+    LAND = "land", _("Every Behörde")
+    KREIS = "kreis", _("The Behörden of a Kreis and of its Gemeinden")
+    AREA = "area", _("The Behörden of the area itself")
+
+
+class AreaMonth(models.Model):
+    """Applications received and cases decided by the Behörden of an area in one month (the
+    sum of its `Tally` rows)."""
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    area = _link("territory.Area")
+    month = models.DateField()
+    submissions = models.PositiveIntegerField(default=0)
+    decided = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "area", "month"],
+                                               name="dashboard_areamonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.area_id} {self.month:%Y-%m}"
+
+
+class AreaFigures(models.Model):
+    """The key figures of an area (and, with a Leistung, of one of its Leistungen) over the
+    12 months up to the month of the roll-up that made them: applications, decisions and
+    the median processing time of those decisions, and the open and overdue cases at the
+    roll-up. Made again, all rows at once, by every roll-up."""
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    area = _link("territory.Area")
+    leistung = _link("catalog.Leistung", null=True, blank=True)
+    submissions = models.PositiveIntegerField(default=0)
+    decided = models.PositiveIntegerField(default=0)
+    median_days = models.FloatField(null=True, blank=True)
+    open = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "area"], name="dashboard_areafigures_area")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.area_id} {self.leistung_id or ''}"
 
 
 class Snapshot(models.Model):
