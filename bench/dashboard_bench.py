@@ -1,5 +1,5 @@
-"""Measure the OZG dashboard (issue 6) with 1,000,000 submissions on PostgreSQL: the Land
-dashboard renders in under 200 ms (p95, server time).
+"""Measure the OZG dashboard (issue 6) with 1,000,000 submissions on PostgreSQL: the Land,
+Kreis and Gemeinde dashboards render in under 200 ms (p95, server time), also uncached.
 
 Setup (timed, reported): migrate + import_data into its own database, then 1,000,000
 submissions with their cases inserted by INSERT … SELECT generate_series, spread over every
@@ -9,11 +9,17 @@ withdrawn, 20 % open (most of them overdue). Then the full roll-up (timed: what 
 installation or `dashboard_snapshot --full` costs) and the snapshot.
 
 Measured, in process (Django test client, full middleware and template, server time):
-- the Land, a Kreis and a Gemeinde page, 50 runs each after 3 warm-ups: the figures come from
-  the cache, keyed by the data version (what every request between two roll-ups gets);
-- the Land page right after the cache was emptied, 10 runs (the first request after a
-  roll-up or an adoption: figures computed from the tallies);
+- the Land, a Kreis and a Gemeinde page, cached (`--runs`, after 3 warm-ups: figures and
+  page body from the cache, what every request between two roll-ups gets) and uncached
+  (`--cold-runs`: the cache emptied before each request, so the figures are read from the
+  roll-up's area sums and the page is rendered again);
+- the Land page right after an adoption changed (its cache keys change, the maturity levels
+  are computed again) and as the first request of a new process (cache emptied and the
+  maturity matrix forgotten, territory part included);
 - an incremental roll-up after 1,000 more submissions (what the worker does every 10 min).
+
+The cache is the process's local memory (REDIS_URL is ignored here: emptying the cache must
+not flush a Redis database that others use).
 
 The database amtsweg_dashboard_bench on the PostgreSQL server of DATABASE_URL (or the local
 default) is dropped and created here, and dropped afterwards unless --keep-db.
@@ -137,7 +143,10 @@ def insert(n: int, offset: int = 0, *, recent: bool = False) -> dict:
             "cases_s": round(cases_s, 1)}
 
 
-def measure(client, url: str, runs: int, *, cold: bool = False, warmup: int = 3) -> dict:
+def measure(client, url: str, runs: int, *, cold: bool = False, warmup: int = 3,
+            before=None) -> dict:
+    """Server time of `runs` requests; `cold`: the cache emptied before each; `before`:
+    called before each request (not timed)."""
     from django.core.cache import cache
 
     for _ in range(0 if cold else warmup):
@@ -146,6 +155,8 @@ def measure(client, url: str, runs: int, *, cold: bool = False, warmup: int = 3)
     for _ in range(runs):
         if cold:
             cache.clear()
+        if before is not None:
+            before()
         t = time.perf_counter()
         r = client.get(url)
         samples.append((time.perf_counter() - t) * 1000)
@@ -157,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--cold-runs", type=int, default=20)
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
 
@@ -170,6 +182,7 @@ def main() -> None:
         (RESULTS / "latest-dashboard.json").write_text(json.dumps({"skipped": problem}) + "\n")
         return
     os.environ["DATABASE_URL"] = pg
+    os.environ.pop("REDIS_URL", None)  # local memory cache: see the module docstring
     sys.path.insert(0, str(ROOT / "src"))
 
     import django
@@ -179,9 +192,11 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
-    from amtsweg.dashboard import actions
-    from amtsweg.dashboard.models import DurationTally, Tally
+    from amtsweg.dashboard import actions, coverage
+    from amtsweg.dashboard.models import AreaFigures, AreaMonth, DurationTally, Tally
+    from amtsweg.services.models import Adoption
 
     settings.DASHBOARD_REFRESH_SECONDS = 86400
     try:
@@ -199,18 +214,27 @@ def main() -> None:
         info["snapshot_s"] = round(time.perf_counter() - t, 2)
         info["tallies"] = Tally.objects.count()
         info["duration_tallies"] = DurationTally.objects.count()
+        info["area_months"] = AreaMonth.objects.count()
+        info["area_figures"] = AreaFigures.objects.count()
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM submissions_submission")
             info["submissions"] = cur.fetchone()[0]
         client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="de")
-        pages = {
-            "Land (cached figures)": measure(client, "/dashboard/", args.runs),
-            "Kreis (cached figures)": measure(client, "/dashboard/kreis/06635/", args.runs),
-            "Gemeinde (cached figures)": measure(client, "/dashboard/gemeinde/06635001/",
-                                                 args.runs),
-            "Land, first request after a change (cache empty)": measure(
-                client, "/dashboard/", 10, cold=True),
-        }
+        pages = {}
+        for name, url in (("Land", "/dashboard/"), ("Kreis", "/dashboard/kreis/06635/"),
+                          ("Gemeinde", "/dashboard/gemeinde/06635001/")):
+            pages[f"{name} (cached)"] = measure(client, url, args.runs)
+            pages[f"{name} (uncached: cache emptied before each request)"] = measure(
+                client, url, args.cold_runs, cold=True)
+        touched = Adoption.objects.order_by("pk").values_list("pk", flat=True).first()
+
+        def adopt() -> None:
+            Adoption.objects.filter(pk=touched).update(updated_at=timezone.now())
+
+        pages["Land, first request after an adoption changed"] = measure(
+            client, "/dashboard/", args.cold_runs, before=adopt)
+        pages["Land, first request of a new process (matrix made again)"] = measure(
+            client, "/dashboard/", 5, cold=True, before=coverage.forget)
         land = client.get("/dashboard/daten.json")
         figures = json.loads(land.content)["figures"]
         insert(1000, offset=args.submissions, recent=True)
@@ -227,7 +251,8 @@ def main() -> None:
                "python": sys.version.split()[0], "database": "postgresql",
                "setup_s": setup_s, "data": info, "land_figures": figures,
                "target_p95_ms": TARGET_P95_MS, "pages": pages,
-               "ok": pages["Land (cached figures)"]["p95_ms"] < TARGET_P95_MS}
+               "ok": all(p["p95_ms"] < TARGET_P95_MS for name, p in pages.items()
+                         if "(cached)" in name or "(uncached" in name)}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest-dashboard.json").write_text(json.dumps(results, indent=2,
                                                               ensure_ascii=False) + "\n")
@@ -237,15 +262,17 @@ def main() -> None:
 def report(r: dict) -> None:
     d = r["data"]
     print(f"{d['submissions']:,} submissions over {d['adoptions']} adoptions; "
-          f"{d['tallies']:,} tallies, {d['duration_tallies']:,} duration tallies; "
+          f"{d['tallies']:,} tallies, {d['duration_tallies']:,} duration tallies, "
+          f"{d['area_months']:,} area months, {d['area_figures']:,} area figures; "
           f"full roll-up {d['rollup_full_s']} s, incremental {d['rollup_incremental_s']} s, "
           f"snapshot {d['snapshot_s']} s")
     print(f"Land figures: {r['land_figures']}")
-    print(f"\n{'page':50} {'p50':>8} {'p95':>8} {'KB':>6}")
+    print(f"\n{'page':60} {'p50':>8} {'p95':>8} {'KB':>6}")
     for name, p in r["pages"].items():
-        print(f"{name:50} {p['median_ms']:>6.1f}ms {p['p95_ms']:>6.1f}ms "
+        print(f"{name:60} {p['median_ms']:>6.1f}ms {p['p95_ms']:>6.1f}ms "
               f"{p['bytes'] // 1024:>6}")
-    print(f"target: Land p95 < {r['target_p95_ms']} ms: {'ok' if r['ok'] else 'OVER TARGET'}")
+    print(f"target: Land, Kreis and Gemeinde p95 < {r['target_p95_ms']} ms, cached and uncached: "
+          f"{'ok' if r['ok'] else 'OVER TARGET'}")
 
 
 if __name__ == "__main__":

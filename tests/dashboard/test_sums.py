@@ -3,6 +3,7 @@ time histograms: a Kreis's and the Land's sums equal the sums of their members, 
 the classes equal the exact medians up to 365 days, and a dashboard page reads the sums only,
 never the per-Behörde tallies."""
 
+import dataclasses
 import random
 import statistics
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from amtsweg.dashboard import actions, figures
+from amtsweg.dashboard import actions, coverage, figures
 from amtsweg.dashboard.figures import GEMEINDE, KREIS, LAND
 from amtsweg.dashboard.models import AreaFigures, AreaMonth, Scope, Tally
 from amtsweg.services import actions as service_actions
@@ -139,3 +140,15 @@ def test_pages_read_the_sums_not_the_tallies(spread, adoption, fulda):
     assert months[this_month]["submissions"] == sum(Tally.objects.filter(
         month=actions.month_of(timezone.now()), authority=adoption.authority)
         .values_list("submissions", flat=True))
+
+
+def test_matrix_from_the_kept_territory_part(monkeypatch):
+    """An adoption recomputes the levels only: the territory part kept for its version gives
+    the same matrix, and a part kept for another territory version is not used."""
+    sig = coverage.signature()
+    fresh = coverage.compute(sig)
+    monkeypatch.setattr(coverage, "_kept_territory", coverage._territory(sig[0]))
+    assert coverage.compute(sig).levels == fresh.levels
+    stale = dataclasses.replace(coverage._kept_territory, version=object(), kommunen={})
+    monkeypatch.setattr(coverage, "_kept_territory", stale)
+    assert coverage.compute(sig).levels == fresh.levels
