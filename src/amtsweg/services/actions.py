@@ -16,6 +16,7 @@ from amtsweg.accounts.models import StaffRole, TrustLevel, User
 from amtsweg.catalog.models import Leistung
 from amtsweg.forms import logic
 from amtsweg.forms.schema import validate_definition
+from amtsweg.ikz.models import Cooperation, current_q
 from amtsweg.territory.models import Area, Authority
 
 from . import signals
@@ -63,11 +64,25 @@ def adopting_authorities(user: User):
     return Authority.objects.filter(pk__in=_roles(user, StaffRole.Role.ADMIN))
 
 
+def designable_cooperations(user: User):
+    """IKZ cooperations whose services this person edits: designers at a Behörde of any
+    current member Kommune (Gemeinde or Kreis) of the cooperation."""
+    if user.is_superuser:
+        return Cooperation.objects.all()
+    areas = Authority.objects.filter(pk__in=_roles(user, StaffRole.Role.DESIGNER)).values(
+        "area_id")
+    return Cooperation.objects.filter(
+        pk__in=Cooperation.objects.filter(current_q("members__"), members__area__in=areas)
+        .values("pk"))
+
+
 def can_design(user: User, service: OnlineService) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
+    if service.owner_cooperation_id:
+        return designable_cooperations(user).filter(pk=service.owner_cooperation_id).exists()
     mine = _roles(user, StaffRole.Role.DESIGNER)
     if service.owner_authority_id:
         return service.owner_authority_id in mine
@@ -172,16 +187,32 @@ def empty_form(title: dict) -> dict:
                     "label": {"de": "Name", "en": "Name"}}]}]}
 
 
+def may_own(user: User, *, owner_authority: Authority | None = None,
+            owner_cooperation: Cooperation | None = None) -> bool:
+    """Whether this person may create services for this owner (a Behörde where they design,
+    or a cooperation of which a Kommune they design for is a member)."""
+    if owner_authority is not None:
+        return user.is_superuser or designable_authorities(user).filter(
+            pk=owner_authority.pk).exists()
+    if owner_cooperation is not None:
+        return designable_cooperations(user).filter(pk=owner_cooperation.pk).exists()
+    return False
+
+
 @transaction.atomic
 def create_service(user: User | None, *, leistung: Leistung, title: dict,
                    owner_authority: Authority | None = None, owner_area: Area | None = None,
+                   owner_cooperation: Cooperation | None = None,
                    slug: str = "", summary: dict | None = None, version: dict | None = None,
                    copied_from: OnlineService | None = None,
                    is_demo: bool = False) -> OnlineService:
-    """A new service with its first draft version (an empty form unless one is given)."""
+    """A new service with its first draft version (an empty form unless one is given).
+    Exactly one owner: a Behörde, an Area (the Land's services) or an IKZ cooperation."""
+    if [owner_authority, owner_area, owner_cooperation].count(None) != 2:
+        raise ServiceError([Problem("owner", _("Choose one owner for the service."))])
     if user is not None:
-        _require(owner_authority is not None and (
-            user.is_superuser or owner_authority in designable_authorities(user)))
+        _require(owner_area is None and may_own(user, owner_authority=owner_authority,
+                                                owner_cooperation=owner_cooperation))
     if not _text_ok(title) or not title.get("de", "").strip():
         raise ServiceError([Problem("title", _("Give the service a German title."))])
     payload = {"form": empty_form(title), "trust_level": TrustLevel.BASIS,
@@ -194,7 +225,7 @@ def create_service(user: User | None, *, leistung: Leistung, title: dict,
     service = OnlineService.objects.create(
         slug=unique_slug(slug or title["de"]), leistung=leistung, title=title,
         summary=summary or {}, owner_authority=owner_authority, owner_area=owner_area,
-        copied_from=copied_from, is_demo=is_demo)
+        owner_cooperation=owner_cooperation, copied_from=copied_from, is_demo=is_demo)
     ServiceVersion.objects.create(service=service, number=1, content_hash=_hash(payload),
                                   **payload)
     return service
@@ -274,8 +305,9 @@ def can_see(user: User, service: OnlineService) -> bool:
     return latest_published(service) is not None or can_design(user, service)
 
 
-def copy_service(user: User, source: OnlineService, owner_authority: Authority,
-                 title: dict | None = None) -> OnlineService:
+def copy_service(user: User, source: OnlineService, owner_authority: Authority | None = None,
+                 title: dict | None = None, *,
+                 owner_cooperation: Cooperation | None = None) -> OnlineService:
     _require(can_see(user, source))
     latest = (source.versions.filter(state=ServiceVersion.State.PUBLISHED).first()
               or source.versions.first())
@@ -283,7 +315,8 @@ def copy_service(user: User, source: OnlineService, owner_authority: Authority,
                       for k, v in source.title.items()}
     with transaction.atomic():
         service = create_service(user, leistung=source.leistung, title=title,
-                                 owner_authority=owner_authority, summary=source.summary,
+                                 owner_authority=owner_authority,
+                                 owner_cooperation=owner_cooperation, summary=source.summary,
                                  version=_payload(latest), copied_from=source)
         signals.version_copied.send(sender=ServiceVersion, version=service.versions.get(),
                                     source=latest)
@@ -319,11 +352,12 @@ def parse_export(data: object) -> tuple[Leistung, dict]:
 
 
 def import_service(user: User | None, data: object, *, owner_authority: Authority | None = None,
-                   owner_area: Area | None = None, publish_now: bool = False,
-                   is_demo: bool = False) -> OnlineService:
+                   owner_area: Area | None = None, owner_cooperation: Cooperation | None = None,
+                   publish_now: bool = False, is_demo: bool = False) -> OnlineService:
     leistung, data = parse_export(data)
     service = create_service(user, leistung=leistung, title=data.get("title") or {},
                              owner_authority=owner_authority, owner_area=owner_area,
+                             owner_cooperation=owner_cooperation,
                              slug=str(data.get("slug") or ""), summary=data.get("summary"),
                              version=data["version"], is_demo=is_demo)
     if publish_now:

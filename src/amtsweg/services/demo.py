@@ -41,11 +41,13 @@ def _processing(resp: Responsibility) -> str:
             f"{units.get(resp.processing_unit, resp.processing_unit)}")
 
 
-def _service_version(data: dict, land: Area) -> ServiceVersion:
+def seed_version(data: dict, **owner) -> ServiceVersion:
+    """The published version of a shipped service file (`owner`: owner_area=…,
+    owner_cooperation=…): imported the first time, published again as a new version when
+    the file changed, else the existing version."""
     service = OnlineService.objects.filter(slug=data["slug"]).first()
     if service is None:
-        service = actions.import_service(None, data, owner_area=land, publish_now=True,
-                                         is_demo=True)
+        service = actions.import_service(None, data, publish_now=True, is_demo=True, **owner)
         return service.versions.get()
     version = actions.latest_published(service)
     if version is not None and version.content_hash == actions._hash(data["version"]):
@@ -68,7 +70,7 @@ def load_demo_services() -> dict[str, int]:
     services = adoptions = 0
     for path in actions.seed_files():
         data = json.loads(path.read_text(encoding="utf-8"))
-        version = _service_version(data, land)
+        version = seed_version(data, owner_area=land)
         services += 1
         responsible = (Responsibility.objects.filter(leistung=version.service.leistung,
                                                      authority__is_demo=True)

@@ -60,13 +60,42 @@ class LeistungField(forms.CharField):
         return leistung
 
 
-class OwnerForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Owner (authority)"),
-                                   empty_label=None)
+COOPERATION_PREFIX = "ikz-"
 
-    def __init__(self, *args, authorities=None, **kwargs) -> None:
+
+class OwnerForm(forms.Form):
+    """The owner of a new service: a Behörde where the person designs, or an IKZ cooperation
+    of which a Kommune they design for is a member (values "ikz-<id>")."""
+
+    owner = forms.ChoiceField(label=gettext_lazy("Owner"))
+
+    def __init__(self, *args, authorities=None, cooperations=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = authorities.select_related("area").order_by("name")
+        self._authorities = authorities
+        self._cooperations = cooperations
+        choices = [(str(a.pk), a.name) for a in authorities.order_by("name")]
+        if cooperations is not None:
+            choices += [(f"{COOPERATION_PREFIX}{c.pk}",
+                         _("IKZ cooperation: %(name)s") % {"name": c.name})
+                        for c in cooperations.order_by("name")]
+        self.fields["owner"].choices = choices
+
+    def clean_owner(self) -> Any:
+        value = self.cleaned_data["owner"]
+        if value.startswith(COOPERATION_PREFIX):
+            found = self._cooperations.filter(pk=value.removeprefix(COOPERATION_PREFIX)).first()
+        else:
+            found = self._authorities.filter(pk=value).first()
+        if found is None:
+            raise forms.ValidationError(_("Choose one of the owners offered."))
+        return found
+
+    def owner_kwargs(self) -> dict:
+        """The owner as the keyword `create_service` and friends take."""
+        owner = self.cleaned_data["owner"]
+        if owner._meta.model_name == "cooperation":
+            return {"owner_cooperation": owner}
+        return {"owner_authority": owner}
 
 
 class CreateForm(OwnerForm):

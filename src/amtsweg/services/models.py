@@ -27,6 +27,9 @@ class OnlineService(models.Model):
                                         on_delete=models.PROTECT, related_name="owned_services")
     owner_area = models.ForeignKey("territory.Area", null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="owned_services")
+    owner_cooperation = models.ForeignKey("ikz.Cooperation", null=True, blank=True,
+                                          on_delete=models.PROTECT,
+                                          related_name="owned_services")
     copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="copies")
     is_demo = models.BooleanField(default=False)
@@ -38,8 +41,13 @@ class OnlineService(models.Model):
         verbose_name = _("online service")
         verbose_name_plural = _("online services")
         constraints = [models.CheckConstraint(
-            condition=Q(owner_authority__isnull=False) | Q(owner_area__isnull=False),
-            name="online_service_has_owner")]
+            condition=(Q(owner_authority__isnull=False, owner_area__isnull=True,
+                         owner_cooperation__isnull=True)
+                       | Q(owner_authority__isnull=True, owner_area__isnull=False,
+                           owner_cooperation__isnull=True)
+                       | Q(owner_authority__isnull=True, owner_area__isnull=True,
+                           owner_cooperation__isnull=False)),
+            name="online_service_has_one_owner")]
 
     def __str__(self) -> str:
         return self.slug
@@ -52,6 +60,8 @@ class OnlineService(models.Model):
     def owner_name(self) -> str:
         if self.owner_authority_id:
             return self.owner_authority.name
+        if self.owner_cooperation_id:
+            return self.owner_cooperation.name
         return self.owner_area.display_name
 
 

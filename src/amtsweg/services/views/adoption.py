@@ -19,7 +19,7 @@ from .common import admin_view
 def _published_services():
     published = ServiceVersion.objects.filter(state=ServiceVersion.State.PUBLISHED)
     return (OnlineService.objects.filter(pk__in=published.values("service_id"))
-            .select_related("leistung", "owner_authority", "owner_area"))
+            .select_related("leistung", "owner_authority", "owner_area", "owner_cooperation"))
 
 
 def _my_adoptions(user):

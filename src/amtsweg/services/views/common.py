@@ -50,12 +50,14 @@ def admin_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def designable_services(user) -> QuerySet[OnlineService]:
-    qs = OnlineService.objects.select_related("leistung", "owner_authority", "owner_area")
+    qs = OnlineService.objects.select_related("leistung", "owner_authority", "owner_area",
+                                              "owner_cooperation")
     if user.is_superuser:
         return qs
     authorities = actions.designable_authorities(user)
     return qs.filter(Q(owner_authority__in=authorities)
-                     | Q(owner_area__in=authorities.values("area_id")))
+                     | Q(owner_area__in=authorities.values("area_id"))
+                     | Q(owner_cooperation__in=actions.designable_cooperations(user)))
 
 
 def visible_services(user) -> QuerySet[OnlineService]:

@@ -51,12 +51,13 @@ CREATE_FORMS = {"scratch": CreateForm, "fim": FimForm, "import": ImportForm, "co
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
     authorities = actions.designable_authorities(request.user)
+    cooperations = actions.designable_cooperations(request.user)
     sources = visible_services(request.user).order_by("slug")
     how = request.POST.get("how") if request.method == "POST" else None
     problems: list = []
     bound = {}
     if how in CREATE_FORMS:
-        kwargs = {"authorities": authorities}
+        kwargs = {"authorities": authorities, "cooperations": cooperations}
         if how == "copy":
             kwargs["sources"] = sources
         form = CREATE_FORMS[how](request.POST, request.FILES, prefix=how, **kwargs)
@@ -76,7 +77,7 @@ def create(request: HttpRequest) -> HttpResponse:
                 return redirect("services:editor", slug=service.slug, number=version.number)
     forms = {}
     for key, cls in CREATE_FORMS.items():
-        kwargs = {"authorities": authorities, "prefix": key}
+        kwargs = {"authorities": authorities, "cooperations": cooperations, "prefix": key}
         if key == "copy":
             kwargs["sources"] = sources
         forms[key] = bound.get(key) or cls(**kwargs)
@@ -93,10 +94,9 @@ def _title(d: dict) -> dict:
 
 def _create(request: HttpRequest, how: str, form):
     d = form.cleaned_data
-    user, owner = request.user, d["owner"]
+    user, owner = request.user, form.owner_kwargs()
     if how == "scratch":
-        return actions.create_service(user, leistung=d["leistung"], title=_title(d),
-                                      owner_authority=owner)
+        return actions.create_service(user, leistung=d["leistung"], title=_title(d), **owner)
     if how == "fim":
         result = import_xdatenfelder(d["file"])
         definition = dict(result.definition)
@@ -106,10 +106,10 @@ def _create(request: HttpRequest, how: str, form):
         if notes:
             definition["notes"] = notes
         return actions.create_service(user, leistung=d["leistung"], title=_title(d),
-                                      owner_authority=owner, version={"form": definition})
+                                      version={"form": definition}, **owner)
     if how == "import":
-        return actions.import_service(user, d["file"], owner_authority=owner)
-    return actions.copy_service(user, d["source"], owner)
+        return actions.import_service(user, d["file"], **owner)
+    return actions.copy_service(user, d["source"], **owner)
 
 
 @designer_view

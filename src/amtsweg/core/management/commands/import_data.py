@@ -7,6 +7,7 @@ from amtsweg.catalog.actions import import_catalog
 from amtsweg.dashboard.actions import snapshot as dashboard_snapshot
 from amtsweg.funding.demo import load_demo_funding
 from amtsweg.funding.history import load_history
+from amtsweg.ikz.demo import load_demo_cooperations
 from amtsweg.services.demo import load_demo_services
 from amtsweg.territory.actions import import_territory
 from amtsweg.territory.demo import load_demo_authorities
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             stats = load_demo_services()
             self.stdout.write(f"Demo: {stats['services']} online services, "
                               f"{stats['adoptions']} adoptions")
+            self.stdout.write("Demo: {cooperations} IKZ cooperations, {adoptions} adoptions of "
+                              "their service".format(**load_demo_cooperations()))
             self.stdout.write(f"Demo: {load_history()['grants']} historical IKZ grants")
             self.stdout.write("Demo: {programmes} IKZ funding programme, {budgets} yearly budget"
                               .format(**load_demo_funding()))

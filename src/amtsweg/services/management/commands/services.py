@@ -1,4 +1,4 @@
-"""`amtsweg services import FILE --owner-authority ID [--publish]` and
+"""`amtsweg services import FILE --owner-authority ID | --owner-cooperation SLUG [--publish]` and
 `amtsweg services export SLUG [--version N]`: the service file format of docs/services.md."""
 
 import json
@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from amtsweg.ikz.models import Cooperation
 from amtsweg.services import actions
 from amtsweg.services.models import OnlineService
 from amtsweg.territory.models import Authority
@@ -19,8 +20,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         imp = sub.add_parser("import", help="Create a service from a service file.")
         imp.add_argument("file", type=Path)
-        imp.add_argument("--owner-authority", type=int, required=True,
-                         help="Id of the Behörde that owns the new service.")
+        owner = imp.add_mutually_exclusive_group(required=True)
+        owner.add_argument("--owner-authority", type=int,
+                           help="Id of the Behörde that owns the new service.")
+        owner.add_argument("--owner-cooperation", metavar="SLUG",
+                           help="Slug of the IKZ cooperation that owns the new service.")
         imp.add_argument("--publish", action="store_true", help="Publish the first version.")
         exp = sub.add_parser("export", help="Print a service version as JSON.")
         exp.add_argument("slug")
@@ -28,14 +32,24 @@ class Command(BaseCommand):
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "import":
-            self.import_file(options["file"], options["owner_authority"], options["publish"])
+            self.import_file(options["file"], options["owner_authority"],
+                             options["owner_cooperation"], options["publish"])
         else:
             self.export(options["slug"], options.get("version"))
 
-    def import_file(self, path: Path, owner_id: int, publish: bool) -> None:
-        owner = Authority.objects.filter(pk=owner_id).first()
-        if owner is None:
-            raise CommandError(_("There is no authority with the id %(id)s.") % {"id": owner_id})
+    def import_file(self, path: Path, owner_id: int | None, cooperation: str | None,
+                    publish: bool) -> None:
+        if cooperation:
+            owner = Cooperation.objects.filter(slug=cooperation).first()
+            if owner is None:
+                raise CommandError(_("There is no cooperation %(slug)s.") % {"slug": cooperation})
+            kwargs = {"owner_cooperation": owner}
+        else:
+            owner = Authority.objects.filter(pk=owner_id).first()
+            if owner is None:
+                raise CommandError(_("There is no authority with the id %(id)s.")
+                                   % {"id": owner_id})
+            kwargs = {"owner_authority": owner}
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
@@ -45,8 +59,7 @@ class Command(BaseCommand):
             raise CommandError(_("The file %(path)s is not valid JSON.") % {"path": path}) \
                 from None
         try:
-            service = actions.import_service(None, data, owner_authority=owner,
-                                             publish_now=publish)
+            service = actions.import_service(None, data, publish_now=publish, **kwargs)
         except actions.ServiceError as exc:
             raise CommandError("\n".join(f"{p.path}: {p.message}" if p.path else p.message
                                          for p in exc.problems)) from None
