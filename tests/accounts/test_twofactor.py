@@ -35,7 +35,7 @@ def test_set_up_and_log_in_with_two_factors(client):
     login(client)
     secret, _ = set_up_app(client)
     device = TotpDevice.objects.get(user=user)
-    assert secret not in device.secret_encrypted and device.secret_encrypted.startswith("v1:")
+    assert secret not in device.secret_encrypted and device.secret_encrypted.startswith("v2:")
     client.post("/konto/abmelden/")
 
     other = Client()

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from amtsweg.core import crypto
+
 
 class TrustLevel(models.TextChoices):
     """Vertrauensniveau of a login (eIDAS/TR-03107): what the session may open."""
@@ -96,6 +98,10 @@ class TotpDevice(models.Model):
     def __str__(self) -> str:
         return f"TOTP {self.user_id}"
 
+    def context(self) -> str:
+        """Associated data of the encrypted secret (core.crypto)."""
+        return f"totp:{self.user_id}"
+
 
 class RecoveryCode(models.Model):
     """Single-use codes for when the authenticator app is lost; only a keyed hash is kept."""
@@ -149,11 +155,13 @@ class ProfileAttribute(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id}.{self.name}"
 
+    def context(self) -> str:
+        """Associated data of the encrypted value (core.crypto)."""
+        return f"profile:{self.user_id}:{self.name}"
+
     @property
     def value(self) -> str:
-        from amtsweg.core import crypto
-
-        return crypto.decrypt(self.value_encrypted, f"profile:{self.user_id}:{self.name}")
+        return crypto.decrypt(self.value_encrypted, self.context())
 
 
 class Consent(models.Model):
@@ -321,3 +329,10 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.authority_id}:{self.role}"
+
+
+# Encrypted directly with the master key: re-encrypted by `rotate_keys --rewrap`.
+crypto.register(crypto.Encrypted("accounts.TotpDevice", ("secret_encrypted",),
+                                 lambda device, column: device.context()))
+crypto.register(crypto.Encrypted("accounts.ProfileAttribute", ("value_encrypted",),
+                                 lambda attribute, column: attribute.context()))

@@ -54,7 +54,8 @@ def attributes(user: User) -> dict[str, ProfileAttribute]:
 
 def _store(user: User, name: str, value: str, **fields) -> None:
     ProfileAttribute.objects.update_or_create(user=user, name=name, defaults={
-        "value_encrypted": crypto.encrypt(value, f"profile:{user.pk}:{name}"), **fields})
+        "value_encrypted": crypto.encrypt(value, ProfileAttribute(user=user, name=name).context()),
+        **fields})
 
 
 @transaction.atomic

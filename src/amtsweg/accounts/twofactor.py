@@ -55,7 +55,7 @@ def _matching_step(secret: str, code: str, at: float | None = None) -> int | Non
 
 
 def _secret(device: TotpDevice) -> str:
-    return crypto.decrypt(device.secret_encrypted, f"totp:{device.user_id}")
+    return crypto.decrypt(device.secret_encrypted, device.context())
 
 
 @transaction.atomic
@@ -65,7 +65,7 @@ def confirm_device(user: User, secret: str, code: str) -> list[str] | None:
     if step is None:
         return None
     TotpDevice.objects.update_or_create(user=user, defaults={
-        "secret_encrypted": crypto.encrypt(secret, f"totp:{user.pk}"),
+        "secret_encrypted": crypto.encrypt(secret, TotpDevice(user=user).context()),
         "confirmed_at": timezone.now(), "last_used_step": step})
     return new_recovery_codes(user)
 

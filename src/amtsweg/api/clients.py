@@ -23,7 +23,7 @@ from amtsweg.audit import actions as audit
 from amtsweg.core import crypto, tenantcrypto
 from amtsweg.territory.models import Authority
 
-from .models import ALL_SCOPES, ApiClient
+from .models import ALL_SCOPES, ApiClient, webhook_secret_context
 from .problems import Problem
 
 TOKEN_PREFIX = "aw_"  # noqa: S105 - a prefix, not a secret
@@ -39,14 +39,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _secret_context(client_id: int) -> str:
-    return f"api-webhook-secret:{client_id}"
-
-
 def webhook_secret(client: ApiClient) -> str:
     if not client.webhook_secret:
         return ""
-    return crypto.decrypt(client.webhook_secret, _secret_context(client.pk))
+    return crypto.decrypt(client.webhook_secret, webhook_secret_context(client.pk))
 
 
 def actor(client: ApiClient) -> str:
@@ -97,7 +93,7 @@ def create(*, authority: Authority, name: str, webhook_url: str = "",
                                           token_hint=token[:8], scopes=scopes,
                                           webhook_url=webhook_url)
         if secret:
-            client.webhook_secret = crypto.encrypt(secret, _secret_context(client.pk))
+            client.webhook_secret = crypto.encrypt(secret, webhook_secret_context(client.pk))
             client.save(update_fields=["webhook_secret"])
         audit.record(tenant=tenantcrypto.tenant_of_authority(authority.pk), actor=by,
                      action="api_client.created", obj=client,

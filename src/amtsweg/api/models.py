@@ -4,6 +4,8 @@ each client acknowledged, and the webhooks sent to it."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from amtsweg.core import crypto
+
 
 class Scope(models.TextChoices):
     SUBMISSIONS_READ = "submissions:read", _("read submissions")
@@ -85,3 +87,13 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_client_id}:{self.submission_id}"
+
+
+def webhook_secret_context(client_id: int) -> str:
+    """Associated data of the encrypted webhook secret (core.crypto)."""
+    return f"api-webhook-secret:{client_id}"
+
+
+# Encrypted directly with the master key: re-encrypted by `rotate_keys --rewrap`.
+crypto.register(crypto.Encrypted("api.ApiClient", ("webhook_secret",),
+                                 lambda client, column: webhook_secret_context(client.pk)))

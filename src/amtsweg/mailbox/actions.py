@@ -56,15 +56,14 @@ def _attach(message: Message, files: list[File]) -> None:
                                 size=len(f.data))
         stored = default_storage.save(
             f"mailbox/{message.id}/{timezone.now().timestamp():.0f}.bin",
-            ContentFile(crypto.encrypt_bytes(f.data, f"attachment:{message.id}:{f.name}")))
+            ContentFile(crypto.encrypt_bytes(f.data, attachment.context())))
         attachment.stored_name = stored
         attachment.save()
 
 
 def read_attachment(attachment: Attachment) -> bytes:
     with default_storage.open(attachment.stored_name, "rb") as fh:
-        return crypto.decrypt_bytes(
-            fh.read(), f"attachment:{attachment.message_id}:{attachment.filename}")
+        return crypto.decrypt_bytes(fh.read(), attachment.context())
 
 
 @transaction.atomic

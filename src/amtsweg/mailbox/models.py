@@ -64,3 +64,15 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    def context(self) -> str:
+        """Associated data of the encrypted file (core.crypto.encrypt_bytes)."""
+        return f"attachment:{self.message_id}:{self.filename}"
+
+
+# Encrypted directly with the master key: re-encrypted by `rotate_keys --rewrap`.
+crypto.register(crypto.Encrypted(
+    "mailbox.Message", ("subject_encrypted", "body_encrypted"),
+    lambda message, column: message._context(column.removesuffix("_encrypted"))))
+crypto.register(crypto.Encrypted("mailbox.Attachment", ("stored_name",),
+                                 lambda attachment, column: attachment.context(), files=True))
