@@ -45,9 +45,11 @@ def _fresh_caches():
     from django.core.cache import cache
 
     from amtsweg.api import destinations
+    from amtsweg.dashboard import coverage
     from amtsweg.territory import lookup
 
     cache.clear()
     yield
     destinations.forget()
     lookup.invalidate()
+    coverage.forget()

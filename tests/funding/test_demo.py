@@ -118,3 +118,12 @@ def test_a_new_draft_of_the_foerderantrag_keeps_its_workflow():
     assert draft.number == published.number + 1
     assert draft.workflow == published.workflow
     assert draft.notice_template == "bewilligungsbescheid"
+
+
+def test_a_copy_of_the_foerderantrag_keeps_its_workflow():
+    service = OnlineService.objects.get(slug="foerderantrag-ikz")
+    published = services.latest_published(service)
+    designer = User.objects.create_superuser("copier@land.example", "Sehr-geheim-2026")
+    copy = services.copy_service(designer, service, owner_authority=published.adoptions.first()
+                                 .authority)
+    assert copy.versions.get().workflow == published.workflow

@@ -318,6 +318,8 @@ def copy_service(user: User, source: OnlineService, owner_authority: Authority |
                                  owner_authority=owner_authority,
                                  owner_cooperation=owner_cooperation, summary=source.summary,
                                  version=_payload(latest), copied_from=source)
+        if latest.workflow:  # the back office's workflow goes with the copy, as with a new draft
+            service.versions.update(workflow=latest.workflow)
         signals.version_copied.send(sender=ServiceVersion, version=service.versions.get(),
                                     source=latest)
     return service
