@@ -53,5 +53,10 @@ def test_statistics_page_with_charts(live_server, browser, axe_source):
     assert page.locator("#total-amount").inner_text() == "23.6 million EUR"
     assert_accessible(page, axe_source, "statistics in English")
 
+    page.get_by_role("link", name="The funding programmes and their rules").click()
+    page.wait_for_url("**/foerderung/")
+    assert page.get_by_role("heading", name="IKZ-Förderung Digitalisierung").is_visible()
+    assert_accessible(page, axe_source, "funding programmes")
+
     assert not problems, problems  # no script errors, no CSP violations
     context.close()
