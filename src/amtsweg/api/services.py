@@ -66,7 +66,7 @@ class Problems(Schema):
 @router.get("/services", response=ServiceList, summary="Published online services")
 def list_services(request: HttpRequest, params: Query[ServiceParams]):
     services = (OnlineService.objects.select_related("leistung", "owner_authority",
-                                                     "owner_area")
+                                                     "owner_area", "owner_cooperation")
                 .filter(versions__state=ServiceVersion.State.PUBLISHED).distinct())
     if params.leikaKey:
         services = services.filter(leistung__leika_key=params.leikaKey)
