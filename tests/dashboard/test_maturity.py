@@ -132,3 +132,19 @@ def test_eid_prefill_is_still_level_2_without_online_payment(no_online_payment):
 
 def test_labels_cover_every_level():
     assert sorted(maturity.LABELS) == list(maturity.LEVELS) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.django_db
+def test_the_foerderantrag_issues_its_notice_through_the_funding_effects(no_online_payment):
+    """The Förderantrag's workflow has no `issue_notice`: its grant and refusal effects put
+    the Bescheid into the organisation's Postfach, so it is fully digital (level 3)."""
+    from amtsweg.services.actions import latest_published
+    from amtsweg.services.models import OnlineService
+
+    service = OnlineService.objects.get(slug="foerderantrag-ikz")
+    published = latest_published(service)
+    flow = workflow.of(published)
+    assert not any("issue_notice" in (t.get("effects") or []) for t in flow["transitions"])
+    assert maturity.notice_to_postfach(published)
+    assert maturity.offer_level(published, published.adoptions.get()) == 3
+    assert {"issue_notice", "funding.grant", "funding.refuse"} <= maturity.notice_effects()

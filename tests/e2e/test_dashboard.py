@@ -32,7 +32,7 @@ def test_open_land_kreis_and_gemeinde_and_compare(live_server, browser, axe_sour
     page.on("pageerror", lambda e: problems.append(str(e)))
 
     page.goto(live_server.url + "/")
-    page.locator("a[href='/dashboard/']").click()
+    page.locator("main a[href='/dashboard/']").click()  # the start page's link
     page.wait_for_url("**/dashboard/")
     assert page.locator("h1").inner_text().endswith("Hessen")
     assert page.locator("svg[role=img]").count() >= 3

@@ -22,7 +22,7 @@ def test_statistics_page_with_charts(live_server, browser, axe_source):
     assert page.locator("#total-amount").inner_text().startswith("23,6 ")
     charts = page.get_by_role("img")
     assert charts.count() == 4
-    assert page.get_by_role("img", name="Funded cooperations per year").is_visible()
+    assert page.get_by_role("img", name="Geförderte IKZ-Verbünde pro Jahr").is_visible()
     assert page.get_by_role("table").count() == 3
     row = page.get_by_role("row", name="2018")
     assert row.get_by_role("cell").first.inner_text() == "45"
@@ -30,7 +30,7 @@ def test_statistics_page_with_charts(live_server, browser, axe_source):
 
     page.select_option("#id_von", "2018")
     page.select_option("#id_bis", "2019")
-    page.get_by_role("button", name="Show figures").click()
+    page.get_by_role("button", name="Zahlen anzeigen").click()
     page.wait_for_url("**/foerderung/statistik/?von=2018&bis=2019")
     assert page.locator("#total-cooperations").inner_text() == "88"
     assert page.get_by_role("img").count() == 4
@@ -38,9 +38,9 @@ def test_statistics_page_with_charts(live_server, browser, axe_source):
 
     page.select_option("#id_von", "2019")
     page.select_option("#id_bis", "2018")
-    page.get_by_role("button", name="Show figures").click()
+    page.get_by_role("button", name="Zahlen anzeigen").click()
     page.wait_for_load_state()
-    assert "The first year must not be after the last year." in page.locator(
+    assert "Das erste Jahr darf nicht nach dem letzten Jahr liegen." in page.locator(
         "#years-error").inner_text()
     assert_accessible(page, axe_source, "statistics with a bad filter")
 

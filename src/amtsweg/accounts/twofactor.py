@@ -44,7 +44,7 @@ def qr_svg(uri: str) -> str:
 
 def _matching_step(secret: str, code: str, at: float | None = None) -> int | None:
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isdecimal() and len(code) == 6):
         return None
     now = int((at if at is not None else time.time()) // STEP)
     totp = pyotp.TOTP(secret, interval=STEP)

@@ -82,7 +82,7 @@ def _list_page(request: HttpRequest, *, chosen: int | None, form: StaffGrantForm
     if superuser and q:
         found = list(Authority.objects.filter(name__icontains=q).order_by("name")
                      [:SEARCH_LIMIT])
-        if q.isdigit():
+        if q.isdecimal():
             found = list(Authority.objects.filter(pk=int(q))) + found
     if form is None:
         form = StaffGrantForm(authorities=[(a.pk, a.name) for a in authorities],

@@ -70,7 +70,7 @@ def _parse_cursor(value: str) -> tuple[datetime.datetime, int] | None:
 
 def _tenant_names(tenants) -> dict[str, str]:
     ids = {t.removeprefix(AUTHORITY_PREFIX) for t in tenants if t.startswith(AUTHORITY_PREFIX)}
-    ids = [int(i) for i in ids if i.isdigit()]
+    ids = [int(i) for i in ids if i.isdecimal()]
     return {tenant_of_authority(pk): name for pk, name in
             Authority.objects.filter(pk__in=ids).values_list("pk", "name")}
 

@@ -256,4 +256,4 @@ def issue(step: workflow.Step) -> Notice:
     return notice
 
 
-workflow.effects.register(workflow.Effect("issue_notice", issue))
+workflow.effects.register(workflow.Effect("issue_notice", issue, issues_notice=True))

@@ -81,6 +81,9 @@ class Guard:
 class Effect:
     key: str
     run: Callable[[Step], None]
+    # True when the effect issues the Bescheid into the applicant's Postfach (the OZG
+    # maturity level 3 asks for that; see dashboard.maturity)
+    issues_notice: bool = False
 
     def is_enabled(self) -> bool:
         return True

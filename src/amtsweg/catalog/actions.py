@@ -50,7 +50,7 @@ def import_catalog(*, progress: bool = False) -> dict[str, int]:
 
     def leistung(r: dict[str, str]) -> dict:
         extra = details.get(r["leika_key"], {})
-        ozg_id = int(r["ozg_id"]) if r["ozg_id"].isdigit() else None
+        ozg_id = int(r["ozg_id"]) if r["ozg_id"].isdecimal() else None
         return {
             "leika_key": r["leika_key"],
             "name": r["name"],

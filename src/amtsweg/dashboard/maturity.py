@@ -36,6 +36,12 @@ LABELS = {
 ISSUE_NOTICE = "issue_notice"
 
 
+def notice_effects() -> set[str]:
+    """Names of the workflow effects that issue the Bescheid into the Postfach (the built-in
+    `issue_notice`, and e.g. the funding programme's grant and refusal)."""
+    return {e.key for e in workflow.effects.enabled() if e.issues_notice}
+
+
 def _fee_amount(version, adoption) -> float | None:
     """The fixed fee (0 when there is none), None when it is a rule (depends on answers);
     the same sources as `submissions.actions.compute_fee`."""
@@ -55,7 +61,8 @@ def pays_online(version, adoption) -> bool:
 def notice_to_postfach(version) -> bool:
     """Some transition issues the Bescheid, and applicants can have a Postfach."""
     flow = workflow.of(version)
-    issues = any(ISSUE_NOTICE in (t.get("effects") or []) for t in flow.get("transitions", []))
+    issuing = notice_effects()
+    issues = any(issuing & set(t.get("effects") or []) for t in flow.get("transitions", []))
     with_postfach = {"person", "organisation"} & set(version.applicants or [])
     return issues and bool(with_postfach)
 

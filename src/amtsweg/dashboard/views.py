@@ -191,7 +191,7 @@ def _parse(code: str) -> tuple[str, int] | None:
     if code in ("", "land"):
         return None
     kind = KREIS if len(code) == 5 else GEMEINDE if len(code) == 8 else None
-    if kind is None or not code.isdigit():
+    if kind is None or not code.isdecimal():
         raise ValueError
     try:
         return _area(kind, code)

@@ -116,7 +116,7 @@ class CompiledForm:
 
     def item(self, path: str) -> Item | None:
         """The item for an answer path; entry numbers are ignored ("kinder.0.vorname")."""
-        return self.by_path.get(".".join(p for p in path.split(".") if not p.isdigit()))
+        return self.by_path.get(".".join(p for p in path.split(".") if not p.isdecimal()))
 
     def step(self, key: str) -> Step:
         return self._step_by_key[key]
@@ -303,13 +303,13 @@ class CompiledForm:
     def _posted_entries(post: Any, name: str) -> int:
         count = 0
         declared = _getlist(post, f"{name}.__count")
-        if declared and declared[-1].isdigit():
+        if declared and declared[-1].isdecimal():
             count = int(declared[-1])
         start = name + "."
         for key in post:
             if key.startswith(start):
                 head = key[len(start):].split(".", 1)[0]
-                if head.isdigit() and len(head) < 4:
+                if head.isdecimal() and len(head) < 4:
                     count = max(count, int(head) + 1)
         return min(count, 100)
 
@@ -320,7 +320,7 @@ class CompiledForm:
         container: Any = answers
         parts = path.split(".")
         for part in parts[:-1]:
-            if isinstance(container, list) and part.isdigit() and int(part) < len(container):
+            if isinstance(container, list) and part.isdecimal() and int(part) < len(container):
                 container = container[int(part)]
             elif isinstance(container, dict):
                 container = container.setdefault(part, {})
@@ -342,7 +342,7 @@ class CompiledForm:
 
     def _remove_entry(self, answers: dict, path: str) -> None:
         head, _sep, index = path.rpartition(".")
-        if not index.isdigit():
+        if not index.isdecimal():
             return
         found = self._entries_at(answers, head)
         if found is not None and int(index) < len(found[0]):

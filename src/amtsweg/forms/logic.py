@@ -203,7 +203,7 @@ def _split_path(path: Any) -> tuple[tuple[str, int | None], ...] | None:
         path = to_text(path)
     parts = []
     for part in str(path).split("."):
-        index = int(part) if part.isdigit() and len(part) < 10 else None
+        index = int(part) if part.isdecimal() and len(part) < 10 else None
         parts.append((part, index))
     return tuple(parts)
 

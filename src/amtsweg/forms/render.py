@@ -217,7 +217,7 @@ def _rule_vars(rule: Any, out: set[str]) -> None:
 
 def _schema_path(path: str) -> str:
     """`kinder.0.vorname` → `kinder.vorname` (entry numbers removed)."""
-    return ".".join(p for p in path.split(".") if not p.isdigit())
+    return ".".join(p for p in path.split(".") if not p.isdecimal())
 
 
 def _rule_references(definition: dict) -> tuple[frozenset[str], frozenset[str]]:
@@ -886,7 +886,7 @@ def _locate(items: Iterable[dict], parts: list[str], lang: str, t: dict[str, str
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if need_index:  # the entry number after a repeated group
-            if not part.isdigit():
+            if not part.isdecimal():
                 return None
             order.append(int(part))
             entry = _entry_label(label, int(part) + 1)

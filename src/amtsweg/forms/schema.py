@@ -568,12 +568,12 @@ def path_exists(path: str, container: dict) -> bool:
         part = parts[i]
         if item is not None:
             kind = item["type"]
-            if kind == "group" and item.get("repeat") and part.isdigit():
+            if kind == "group" and item.get("repeat") and part.isdecimal():
                 i += 1
                 if i == len(parts):
                     return True
                 part = parts[i]
-            elif kind in ("multichoice", "file") and part.isdigit():
+            elif kind in ("multichoice", "file") and part.isdecimal():
                 return i == len(parts) - 1
             elif kind == "address":
                 return part in ADDRESS_FIELDS and i == len(parts) - 1

@@ -174,8 +174,8 @@ def register() -> None:
     from amtsweg.documents.render import templates
 
     flow.guards.register(flow.Guard("funding.eligible", _eligible))
-    flow.effects.register(flow.Effect("funding.grant", _grant))
-    flow.effects.register(flow.Effect("funding.refuse", _refuse))
+    flow.effects.register(flow.Effect("funding.grant", _grant, issues_notice=True))
+    flow.effects.register(flow.Effect("funding.refuse", _refuse, issues_notice=True))
     flow.effects.register(flow.Effect("funding.withdraw", _withdraw))
     templates.register(DocumentTemplate(TEMPLATE))
     notices.template_data.register(notices.TemplateData(TEMPLATE, notice_data))

@@ -270,16 +270,16 @@ def reference_adoption(cooperation: Cooperation, service: OnlineService) -> Adop
 
 
 def default_parameters(reference: Adoption | None, authority: Authority) -> dict:
-    """Fee, processing time, payment account and signer's role as the reference has them
-    (a cooperation usually shares its fee statute and often its cash office); the contact is
-    the adopting Behörde's own, the signer's name is left to it (the notice falls back to the
-    Behörde's name)."""
+    """Fee, processing time and signer's role as the reference has them (a cooperation
+    usually shares its fee statute); the contact is the adopting Behörde's own, the signer's
+    name is left to it (the notice falls back to the Behörde's name). The payment account is
+    never copied: the member's applicants must not pay into the lead Kommune's account, so
+    invoices wait until the member enters its own."""
     params: dict = {"contact": {k: v for k, v in (("email", authority.email),
                                                   ("phone", authority.phone)) if v}}
     if reference is not None:
         params["fee"] = reference.fee
         params["processing"] = reference.processing
-        params["payment_account"] = dict(reference.payment_account or {})
         if (reference.signer or {}).get("role"):
             params["signer"] = {"role": reference.signer["role"]}
     return params

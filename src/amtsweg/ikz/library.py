@@ -54,8 +54,8 @@ class Filters:
             q=params.get("q", "").strip()[:MAX_QUERY],
             themenfeld=params.get("themenfeld", "").strip()[:120],
             leistung=params.get("leistung", "").strip()[:14],
-            owner=owner if kind in OWNER_KINDS and pk.isdigit() else "",
-            maturity=int(level) if level.isdigit() and int(level) in LEVEL_TEXT else None)
+            owner=owner if kind in OWNER_KINDS and pk.isdecimal() else "",
+            maturity=int(level) if level.isdecimal() and int(level) in LEVEL_TEXT else None)
 
     @property
     def active(self) -> bool:

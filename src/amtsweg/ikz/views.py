@@ -22,7 +22,7 @@ PAGE_SIZE = 25
 
 def page_number(request: HttpRequest) -> int:
     value = request.GET.get("seite", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
+    return int(value) if value.isdecimal() and 0 < int(value) < 100000 else 1
 
 
 @require_GET

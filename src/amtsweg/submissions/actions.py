@@ -188,7 +188,7 @@ def _get(answers: dict, path: str):
     node = answers
     for part in path.split("."):
         if isinstance(node, list):
-            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+            node = node[int(part)] if part.isdecimal() and int(part) < len(node) else None
         elif isinstance(node, dict):
             node = node.get(part)
         else:

@@ -29,7 +29,7 @@ GUEST_KEY = "guest_drafts"
 
 def _offer(slug: str, ags: str):
     service = get_object_or_404(OnlineService, slug=slug)
-    area = lookup.area_for_code(ags=ags) if ags.isdigit() and len(ags) == 8 else None
+    area = lookup.area_for_code(ags=ags) if ags.isdecimal() and len(ags) == 8 else None
     if area is None:
         raise Http404
     return service, area, service_actions.offered(service.leistung_id, area.pk, service.slug)

@@ -247,7 +247,7 @@ def find_places(query: str, limit: int = 20) -> list[Place]:
     if PLZ_RE.match(query):
         rows = PostalCode.objects.filter(plz=query).select_related("area").order_by("area__name")
         return _group(rows)[:limit]
-    if query.isdigit():
+    if query.isdecimal():
         rows = PostalCode.objects.filter(plz__startswith=query).select_related("area")
         return _group(rows.order_by("plz", "area__name"))[:limit]
     needle = fold(query)

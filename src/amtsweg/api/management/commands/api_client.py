@@ -43,7 +43,7 @@ class Command(BaseCommand):
 
     def _revoke(self, *, client, **options):
         rows = ApiClient.objects.filter(name=client)
-        if not rows.exists() and client.isdigit():
+        if not rows.exists() and client.isdecimal():
             rows = ApiClient.objects.filter(pk=int(client))
         found = rows.first()
         if found is None:

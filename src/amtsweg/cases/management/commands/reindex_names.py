@@ -10,7 +10,7 @@ from amtsweg.territory.models import Authority
 def _authority_id(value: str) -> int:
     """ "authority:<id>" (the tenant name `rotate_keys` uses) or the bare id."""
     raw = value.removeprefix("authority:")
-    if not raw.isdigit():
+    if not raw.isdecimal():
         raise CommandError(f"{value!r} is not a Behörde: give authority:<id> or the id.")
     if not Authority.objects.filter(pk=int(raw)).exists():
         raise CommandError(f"No Behörde with the id {raw}.")
