@@ -167,11 +167,36 @@ def test_staff_dashboard(cases, adoption, standesamt):
     assert rows == [{"assignee": "Clara Clerk", "open": "1", "overdue": "1"}]
 
 
-def test_designer_sees_figures_but_no_case_links(cases, standesamt):
+def test_designer_sees_figures_but_no_single_cases(cases, standesamt):
+    """Without a case role (a designer only) the counts, but no receipt numbers and no
+    names of who works on the cases, on the page and in the exports."""
+    colleague = staff(("clerk", standesamt))
+    colleague.first_name, colleague.last_name = "Clara", "Clerk"
+    colleague.save()
+    cases[2].assignee = colleague
+    cases[2].save()
     client = client_for(staff(("designer", standesamt)))
     html = client.get(reverse("dashboard_staff:authority", args=[standesamt.pk])).content.decode()
-    assert cases[2].receipt_number in html
+    assert cases[2].receipt_number not in html and "Clara Clerk" not in html
     assert reverse("cases:detail", args=[cases[2].pk]) not in html
+    assert "Only staff who work on the cases" in html
+    data = json.loads(client.get(reverse("dashboard_staff:export",
+                                         args=[standesamt.pk, "json"])).content)
+    assert data["figures"]["open"] == 1 and data["figures"]["overdue"] == 1
+    assert data["assignees"] == [] and data["overdue_cases"] == []
+    assert "Clara" not in json.dumps(data)
+
+
+def test_a_behoerde_of_a_regierungsbezirk_shows_the_lands_public_figures(standesamt):
+    from amtsweg.territory.models import Area
+
+    bezirk = Area.objects.filter(kind=Area.Kind.REGIERUNGSBEZIRK).first()
+    authority = Authority.objects.create(area=bezirk, kind=standesamt.kind,
+                                         name="Test-Behörde im Regierungsbezirk")
+    client = client_for(staff(("lead", authority)))
+    response = client.get(reverse("dashboard_staff:authority", args=[authority.pk]))
+    assert response.status_code == 200
+    assert reverse("dashboard:land") in response.content.decode()
 
 
 ID_ROUTES = ["authority", "export"]

@@ -183,3 +183,8 @@ def test_the_current_year_reads_so_far(en):
     html = en.get(URL).content.decode()
     assert f"{year} (so far)" in html
     assert text_of(html, "total-cooperations") == "351"
+    assert "Show the years 2008 to 2020 only" in html
+    published = en.get(URL, {"von": "2008", "bis": "2020"}).content.decode()
+    assert text_of(published, "total-cooperations") == "350"
+    assert text_of(published, "total-participations") == "1,664"
+    assert "Show the years 2008 to 2020 only" not in published

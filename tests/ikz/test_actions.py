@@ -233,3 +233,15 @@ def test_the_demo_members_offer_the_dog_tax(demo):
     assert offered == {"06635001", "06635004", "06635006", "06635014"}
     assert service.owner_name == "IKZ Ederbergland digital"
     assert service.versions.get().state == "published"
+
+
+def test_an_admin_links_only_staff_of_the_behoerden_they_administer(coop):
+    own = staff(("clerk", office(ALHEIM)))
+    other = staff(("clerk", office(BEBRA)))
+    lead_admin = staff(("admin", office(ALHEIM)))
+    offered = set(actions.staff_accounts(coop, lead_admin))
+    assert own in offered and other not in offered  # not the other members' directory
+    assert other in set(actions.staff_accounts(coop))  # without a person: every member's
+    with pytest.raises(actions.CooperationError):
+        actions.add_shared_staff(lead_admin, coop, role="IT-Koordination",
+                                 employer=area(BEBRA), account=other)

@@ -10,7 +10,7 @@ A Behörde always keeps one administrator, and nobody removes their own administ
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -145,8 +145,14 @@ def grant(request: HttpRequest | None, actor: User, authority: Authority, *, ema
                                 "authority": authority.name})
         created = person is None
         if created:
-            person = User.objects.create_user(email, None, first_name=first_name.strip()[:150],
-                                              last_name=last_name.strip()[:150])
+            try:
+                with transaction.atomic():  # a savepoint: a twin request may create it first
+                    person = User.objects.create_user(
+                        email, None, first_name=first_name.strip()[:150],
+                        last_name=last_name.strip()[:150])
+            except IntegrityError:
+                raise StaffError(_("%(email)s was just added by another request; reload the "
+                                   "page to see the role.") % {"email": email}) from None
         invite = pending(person)
         granted = grant_staff_role(person, authority, role, actor=actor, invited=invite)
         if invite:

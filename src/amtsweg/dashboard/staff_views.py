@@ -73,8 +73,24 @@ def _scope(area: Area) -> str:
     return KREIS if area.kind == Area.Kind.KREIS else LAND
 
 
-def authority_figures(authority: Authority) -> dict:
-    """Live figures of one Behörde."""
+def _public_area(area: Area) -> Area:
+    """The area whose public figures a Behörde's page shows: its own; for a gemeindefreies
+    Gebiet its Kreis; for a Regierungsbezirk the Land (the public figures know no
+    Regierungsbezirke)."""
+    if area.kind == Area.Kind.GEMEINDE and area.gemeindefrei and area.parent_id:
+        return area.parent
+    if area.kind == Area.Kind.REGIERUNGSBEZIRK:
+        return Area.objects.get(kind=Area.Kind.LAND)
+    return area
+
+
+def _case_details(user: User, authority: Authority) -> bool:
+    return bool(roles_at(user, authority.pk) & set(CASE_ROLES))
+
+
+def authority_figures(authority: Authority, *, case_details: bool = True) -> dict:
+    """Live figures of one Behörde. Without `case_details` (a person without a case role
+    there, e.g. a designer), no receipt numbers and no names of who works on the cases."""
     now = timezone.now()
     this_month, start, first = figures.window()
     open_cases = Case.objects.filter(authority=authority, outcome="", closed_at__isnull=True)
@@ -92,6 +108,7 @@ def authority_figures(authority: Authority) -> dict:
     own = figures.grouped(None, Q(authority_id=authority.pk), start).get(None) \
         or dict(figures.EMPTY)
     return {
+        "case_details": case_details,
         "authority": {"id": authority.pk, "name": authority.name,
                       "area": {"ags": authority.area.ags, "name": authority.area.display_name}},
         "as_of": now.isoformat(),
@@ -104,7 +121,8 @@ def authority_figures(authority: Authority) -> dict:
                            key=lambda r: (-r["open"], r["service"])),
         "assignees": sorted(({"assignee": _person(people.get(r["assignee_id"])),
                               "open": r["open"], "overdue": r["overdue"]}
-                             for r in by_assignee), key=lambda r: (-r["open"], r["assignee"])),
+                             for r in by_assignee), key=lambda r: (-r["open"], r["assignee"]))
+        if case_details else [],
         "overdue_cases": [{"id": c.pk, "receipt_number": c.receipt_number,
                            "service": c.version.service.title_text,
                            "state": workflow.state_label(workflow.of(c.version), c.state,
@@ -112,7 +130,7 @@ def authority_figures(authority: Authority) -> dict:
                            "received_at": c.received_at.isoformat(),
                            "due_at": c.due_at.isoformat() if c.due_at else None,
                            "assignee": _person(c.assignee) if c.assignee_id else ""}
-                          for c in overdue],
+                          for c in overdue] if case_details else [],
         "offers": [{"service": a.service.title_text, "slug": a.service.slug,
                     "version": a.version.number, "active": a.active,
                     "level": maturity.level(responsible=True, version=a.version, adoption=a)}
@@ -141,10 +159,10 @@ def _tables(data: dict) -> dict:
 @require_GET
 @staff_view
 def authority(request: HttpRequest, authority: Authority) -> HttpResponse:
-    data = authority_figures(authority)
-    area = authority.area
+    may_open = _case_details(request.user, authority)
+    data = authority_figures(authority, case_details=may_open)
+    area = _public_area(authority.area)
     public = figures.get(_scope(area), area.pk)
-    may_open = bool(roles_at(request.user, authority.pk) & set(CASE_ROLES))
     for case in data["overdue_cases"]:
         case["url"] = reverse("cases:detail", args=[case["id"]]) if may_open else ""
         case["due"] = datetime.fromisoformat(case["due_at"]) if case["due_at"] else None
@@ -168,7 +186,7 @@ def authority(request: HttpRequest, authority: Authority) -> HttpResponse:
 @require_GET
 @staff_view
 def export(request: HttpRequest, authority: Authority, fmt: str) -> HttpResponse:
-    data = authority_figures(authority)
+    data = authority_figures(authority, case_details=_case_details(request.user, authority))
     name = f"dashboard-behoerde-{authority.pk}"
     if fmt == "json":
         return exports.json_response(data, f"{name}.json")

@@ -184,6 +184,10 @@ def _kreis_label(row: dict) -> str:
     return name
 
 
+# The published figures the demo history matches end with June 2020.
+PUBLISHED_UNTIL = 2020
+
+
 @require_GET
 def statistics_page(request: HttpRequest) -> HttpResponse:
     data, form = _filtered(request)
@@ -192,6 +196,8 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     years = [r["year"] for r in data["years"]]
     return render(request, "funding/statistics.html", {
         "data": data, "form": form, "query": query,
+        # grants after the published period: the totals then exceed the published figures
+        "later_grants": any(y > PUBLISHED_UNTIL for y in years),
         "shown": {"from": data["range"]["from"] or (years[0] if years else None),
                   "to": data["range"]["to"] or (years[-1] if years else None)},
         "year_columns": column_chart(data["years"], "cooperations", label_key="year"),

@@ -173,11 +173,16 @@ def remove_member(user: User | None, cooperation: Cooperation, member: Member) -
 
 # --- shared staff -------------------------------------------------------------------------
 
-def staff_accounts(cooperation: Cooperation):
-    """Accounts that can be linked as shared staff: staff of a current member's Behörden."""
+def staff_accounts(cooperation: Cooperation, user: User | None = None):
+    """Accounts that can be linked as shared staff: staff of a current member's Behörden;
+    for `user` only of the Behörden that person administers (an admin of the lead does not
+    see the staff directory of the other members; the Landesadmin sees all)."""
     areas = Member.objects.current().filter(cooperation=cooperation).values("area_id")
-    return (User.objects.filter(staff_roles__authority__area__in=areas).distinct()
-            .order_by("last_name", "first_name", "pk"))
+    accounts = User.objects.filter(staff_roles__authority__area__in=areas)
+    if user is not None and not user.is_superuser:
+        administered = StaffRole.objects.filter(user=user, role=StaffRole.Role.ADMIN)
+        accounts = accounts.filter(staff_roles__authority__in=administered.values("authority_id"))
+    return accounts.distinct().order_by("last_name", "first_name", "pk")
 
 
 def add_shared_staff(user: User | None, cooperation: Cooperation, *, role: str,
@@ -189,7 +194,8 @@ def add_shared_staff(user: User | None, cooperation: Cooperation, *, role: str,
     if not Member.objects.current().filter(cooperation=cooperation, area=employer).exists():
         raise CooperationError(_("The employing Kommune must be a member of the "
                                  "cooperation."))
-    if account is not None and not staff_accounts(cooperation).filter(pk=account.pk).exists():
+    if account is not None and not staff_accounts(cooperation, user).filter(
+            pk=account.pk).exists():
         raise CooperationError(_("Only staff of the member Kommunen can be linked."))
     if not name.strip() and account is None:
         raise CooperationError(_("Give a name or link a staff account."))

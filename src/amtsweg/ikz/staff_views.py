@@ -115,7 +115,7 @@ def _forms(request: HttpRequest, cooperation: Cooperation, bound: dict) -> dict:
                 pk__in=members.values("area_id")), prefix="edit"),
         "member": bound.get("member") or MemberForm(prefix="member"),
         "staff": bound.get("staff") or SharedStaffForm(
-            prefix="staff", accounts=actions.staff_accounts(cooperation),
+            prefix="staff", accounts=actions.staff_accounts(cooperation, request.user),
             employers=employers),
         "adopt": bound.get("adopt") or AdoptForm(
             prefix="adopt", services=[s for s, _v in owned],
@@ -207,7 +207,7 @@ def staff_add(request: HttpRequest, cooperation: Cooperation) -> HttpResponse:
     pk = cooperation.pk
     members = Member.objects.current().filter(cooperation=cooperation).values("area_id")
     form = SharedStaffForm(request.POST, prefix="staff",
-                           accounts=actions.staff_accounts(cooperation),
+                           accounts=actions.staff_accounts(cooperation, request.user),
                            employers=access.kommunen().filter(pk__in=members))
     if form.is_valid():
         d = form.cleaned_data
