@@ -5,7 +5,6 @@ import hashlib
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -309,10 +308,10 @@ def test_eid(request: HttpRequest) -> HttpResponse:
             f"{data['given_name']}|{data['family_name']}|{data['birth_date']}".encode()
         ).hexdigest()[:24]
         try:
-            profile.apply_assertion(request, identity.Assertion(
+            actions.identify(request, identity.Assertion(
                 testeid.TestEidProvider.key, subject, level, data))
-        except profile.IdentityConflict as conflict:
-            messages.error(request, str(conflict))
+        except actions.IdentityRefused as refused:
+            messages.error(request, str(refused))
             return redirect("accounts:home")
         messages.success(request, _("You are identified at trust level %(level)s.")
                          % {"level": TrustLevel(level).label})
@@ -421,6 +420,7 @@ def _complete_identification(request: HttpRequest, finish) -> HttpResponse:
         messages.error(request, IDENTITY_ERRORS.get(
             exc.reason, _("The identification could not be confirmed. Please try again.")))
         return redirect("accounts:home" if request.user.is_authenticated else "accounts:login")
+    account = None
     if not request.user.is_authenticated:
         linked = Identity.objects.filter(provider=assertion.provider,
                                          subject=assertion.subject).select_related("user").first()
@@ -429,13 +429,12 @@ def _complete_identification(request: HttpRequest, finish) -> HttpResponse:
                                      "with your e-mail address once and identify yourself "
                                      "there; from then on the eID alone is enough."))
             return redirect("accounts:login")
-        login(request, linked.user, backend="django.contrib.auth.backends.ModelBackend")
-        request.session["mfa"] = True  # an eID is two factors: card and PIN
+        account = linked.user
     try:
-        profile.apply_assertion(request, assertion)
-    except profile.IdentityConflict as conflict:
-        messages.error(request, str(conflict))
-        return redirect("accounts:home")
+        actions.identify(request, assertion, account)
+    except actions.IdentityRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("accounts:home" if request.user.is_authenticated else "accounts:login")
     messages.success(request, _("You are identified at trust level %(level)s.")
                      % {"level": TrustLevel(assertion.level).label})
     return redirect(request.session.pop("step_up_next", None) or reverse("accounts:profile"))
