@@ -280,7 +280,8 @@ def identify(request: HttpRequest, assertion: Assertion, account: User | None = 
                                   {"login_url": _absolute(request, reverse("accounts:login"))})
         else:
             if account is not None:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                # the platform's own login backend (the first configured one)
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
                 request.session["mfa"] = True  # an eID is two factors: card and PIN
             _apply(request, user, assertion)
             if verdict.outcome != binding.Outcome.SAME:
