@@ -240,3 +240,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Issue 11, finding 12: `Cache-Control: no-store` on every answer that may carry personal
+# data (personal paths, or a request with a session or an Authorization header); outside the
+# session middleware, so that it sees the session of the request and the final answer.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "amtsweg.core.nostore.NoStoreMiddleware")

@@ -99,11 +99,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
     }, status=400 if error else 200)
 
 
+def _forget_copies(response: HttpResponse) -> HttpResponse:
+    """At the end of a session the browser drops what it kept of this site (pages from
+    before no-store existed, the back/forward cache): a shared kiosk browser shows nothing of
+    the person after logout (issue 11, finding 12)."""
+    response["Clear-Site-Data"] = '"cache"'
+    return response
+
+
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     actions.end_session(request)
     messages.info(request, _("You are logged out."))
-    return redirect("portal:home")
+    return _forget_copies(redirect("portal:home"))
 
 
 @require_POST
@@ -111,7 +119,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
     actions.end_all_sessions(request, request.user)
     messages.info(request, _("You are logged out on all devices."))
-    return redirect("portal:home")
+    return _forget_copies(redirect("portal:home"))
 
 
 @login_required
@@ -352,7 +360,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
             actions.end_session(request)
             dataprotection.delete_account(user)
             messages.info(request, _("Your Servicekonto and its data are deleted."))
-            return redirect("portal:home")
+            return _forget_copies(redirect("portal:home"))
         error = _("Please enter your password and confirm that the account shall be deleted.")
     return render(request, "accounts/delete.html", {"error": error},
                   status=400 if error else 200)
