@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from amtsweg.core.mail import send_after_commit
 
 from . import binding, profile, throttle, twofactor
+from .backends import BACKEND
 from .identity import ATTRIBUTES, Assertion
 from .models import Consent, Identity, ProfileAttribute, StaffRole, TrustLevel, User
 
@@ -142,7 +143,7 @@ def second_factor_login(request: HttpRequest, code: str) -> User:
                              "code from your app or one of your recovery codes."))
     for key in ("2fa_user", "2fa_at", "2fa_tries"):
         request.session.pop(key, None)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=BACKEND)
     request.session["mfa"] = True
     log.info("login user=%s level=basis factors=2", user.pk)
     return user
@@ -280,8 +281,7 @@ def identify(request: HttpRequest, assertion: Assertion, account: User | None = 
                                   {"login_url": _absolute(request, reverse("accounts:login"))})
         else:
             if account is not None:
-                # the platform's own login backend (the first configured one)
-                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                login(request, user, backend=BACKEND)
                 request.session["mfa"] = True  # an eID is two factors: card and PIN
             _apply(request, user, assertion)
             if verdict.outcome != binding.Outcome.SAME:
