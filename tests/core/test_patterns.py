@@ -2,10 +2,13 @@
 them, sentences for what RE2 cannot run, and stored patterns that no longer compile."""
 
 import logging
+import re
 import time
 
 import pytest
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amtsweg.core import patterns
 
@@ -97,3 +100,33 @@ def test_big_unicode_classes_fit():
     started = time.perf_counter()
     assert not matches("ä" * 5000)
     assert time.perf_counter() - started < 0.05
+
+
+ATOMS = st.sampled_from(["a", "b", "ä", "-", r"\w", r"\W", r"\d", ".", "[ab]", "[^a]",
+                         r"[\w-]", r"[^\w]", "[a-c]", r"\-", r"\u00e4", " "])
+QUANTIFIERS = st.sampled_from(["", "", "*", "+", "?", "{1,2}", "{,2}", "{2}", "*?"])
+
+
+@st.composite
+def small_patterns(draw, depth: int = 2) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        if depth and draw(st.booleans()):
+            inner = draw(small_patterns(depth - 1))
+            alternative = draw(small_patterns(depth - 1)) if draw(st.booleans()) else None
+            atom = f"({inner}|{alternative})" if alternative else f"(?:{inner})"
+        else:
+            atom = draw(ATOMS)
+        parts.append(atom + draw(QUANTIFIERS))
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_patterns(), st.lists(st.text(alphabet="abä1 _-ß", max_size=6), min_size=1,
+                                  max_size=5))
+def test_re2_agrees_with_pythons_re(pattern, texts):
+    """The translation keeps Python's meaning on the constructs both engines know."""
+    python = re.compile(pattern)
+    matches = patterns.compile_pattern(pattern)
+    for text in texts:
+        assert matches(text) is (python.fullmatch(text) is not None), (pattern, text)
