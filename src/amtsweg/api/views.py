@@ -19,7 +19,6 @@ LEIKA_RE = re.compile(r"^99\d{12}$")
 ARS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$")
 AGS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{8})$")
 AREA_ID_RE = re.compile(r"^[1-9]\d{0,17}$")
-AREA_EXPR_RE = re.compile(r"^(\*?([^*]{2,})\*?)+$")
 
 
 def _install_problem_handlers(api: NinjaAPI) -> None:
@@ -118,7 +117,7 @@ def areas_view(request: HttpRequest, offset: str | None = None, limit: str | Non
     if not 1 <= len(expressions) <= 10:
         raise bad_request(_("Give between 1 and 10 areaSearchexpression parameters."))
     for expr in expressions:
-        if not AREA_EXPR_RE.match(expr) or len(expr) > 100:
+        if not routing.valid_expression(expr):
             raise bad_request(_("Each areaSearchexpression needs at least two characters "
                                 "besides '*' wildcards at its start or end."))
     off, lim = _page(offset, limit)
