@@ -240,3 +240,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Finding 7 (issue 11), webhook SSRF: user-configured URLs are called by core/outbound.py
+# only, https only and only to public addresses. WEBHOOK_ALLOW_HTTP allows plain http (demos
+# and tests; refused by `check --deploy`); WEBHOOK_ALLOWED_NETWORKS lists networks (CIDR,
+# comma-separated) that may be called although they are not public, e.g. a Fachverfahren in
+# the Kommune's own data centre, or 127.0.0.0/8 for a test receiver.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
+WEBHOOK_ALLOWED_NETWORKS = os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "")
