@@ -167,7 +167,7 @@ def test_a_revoked_client_gets_no_more_attempts(adoption, standesamt):
 def test_internal_addresses_are_refused_when_the_client_is_created(standesamt, settings, url):
     settings.WEBHOOK_ALLOW_HTTP = False
     settings.WEBHOOK_ALLOWED_NETWORKS = ""
-    with pytest.raises(clients.ClientError, match=r"https://|public address"):
+    with pytest.raises(clients.ClientError, match=r"https://|public internet address"):
         clients.create(authority=standesamt, name="FV", webhook_url=url)
     assert not ApiClient.objects.filter(name="FV").exists()
 

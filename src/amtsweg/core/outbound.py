@@ -55,7 +55,13 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # DNS64 gives public IPv4 hosts t
 
 
 class OutboundRefused(ValueError):
-    """The URL or the address it resolves to may not be called; the message is a sentence."""
+    """The URL or the address it resolves to may not be called. From parse() and
+    check_url() the message is a sentence for the person; from resolve() and post() it names
+    the refused `address` in English, for the delivery log."""
+
+    def __init__(self, message: str, address: str = "") -> None:
+        super().__init__(message)
+        self.address = address
 
 
 class OutboundError(OSError):
@@ -93,17 +99,14 @@ def allowed_networks() -> tuple:
     return _allowed_networks(str(getattr(settings, "WEBHOOK_ALLOWED_NETWORKS", "") or ""))
 
 
-def refusal(address: IP) -> str | None:
-    """Why this address may not be called, or None. Allowed networks win."""
+def refused(address: IP) -> bool:
+    """Whether this address may not be called. Allowed networks win."""
     if any(address in net for net in allowed_networks() if net.version == address.version):
-        return None
+        return False
     if address.version == 6 and address in _NAT64:
-        return refusal(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    if any(address in net for net in _REFUSED if net.version == address.version):
-        return _("%(address)s is not a public internet address") % {"address": address}
-    if not address.is_global or address.is_multicast:
-        return _("%(address)s is not a public internet address") % {"address": address}
-    return None
+        return refused(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return (any(address in net for net in _REFUSED if net.version == address.version)
+            or not address.is_global or address.is_multicast)
 
 
 def _literal(host: str) -> IP | None:
@@ -159,17 +162,12 @@ def check_url(url: str) -> str:
     that resolves now to a non-public address is refused; one that does not resolve yet is
     accepted (it is resolved and checked again at every call)."""
     target = parse(url)
-    literal = _literal(target.host)
-    if literal is not None:
-        if reason := refusal(literal):
-            raise OutboundRefused(_("The webhook URL must point to a public address: "
-                                    "%(reason)s.") % {"reason": reason})
-        return target.url
     try:
         resolve(target)
     except OutboundRefused as exc:
-        raise OutboundRefused(_("The webhook URL must point to a public address: "
-                                "%(reason)s.") % {"reason": exc}) from None
+        raise OutboundRefused(_("The webhook URL must point to a public internet address; "
+                                "%(address)s is not one.") % {"address": exc.address},
+                              exc.address) from None
     except OSError:
         pass
     return target.url
@@ -188,8 +186,8 @@ def resolve(target: Target) -> list[str]:
         addresses = list(dict.fromkeys(
             ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos))
     for address in addresses:
-        if reason := refusal(address):
-            raise OutboundRefused(reason)
+        if refused(address):
+            raise OutboundRefused(f"{address} is not a public internet address", str(address))
     if not addresses:
         raise OSError(f"{target.host} has no address")
     return [str(a) for a in addresses]
