@@ -8,7 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -167,7 +167,8 @@ def test_a_revoked_client_gets_no_more_attempts(adoption, standesamt):
 def test_internal_addresses_are_refused_when_the_client_is_created(standesamt, settings, url):
     settings.WEBHOOK_ALLOW_HTTP = False
     settings.WEBHOOK_ALLOWED_NETWORKS = ""
-    with pytest.raises(clients.ClientError, match=r"https://|public internet address"):
+    with translation.override("en"), pytest.raises(
+            clients.ClientError, match=r"https://|public internet address"):
         clients.create(authority=standesamt, name="FV", webhook_url=url)
     assert not ApiClient.objects.filter(name="FV").exists()
 

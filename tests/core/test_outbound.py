@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.utils import translation
 
 from amtsweg.core import outbound
 
@@ -43,6 +44,8 @@ REFUSED = [
 def _strict(settings):
     settings.WEBHOOK_ALLOW_HTTP = False
     settings.WEBHOOK_ALLOWED_NETWORKS = ""
+    with translation.override("en"):  # the sentences are asserted in English
+        yield
 
 
 @pytest.mark.parametrize("url", REFUSED)
