@@ -6,6 +6,7 @@
 """
 
 import argparse
+import io
 import os
 import shutil
 import signal
@@ -98,6 +99,23 @@ def reap_jobs() -> None:
         connections.close_all()  # the supervisor holds no idle connection between runs
 
 
+def audit_checkpoint() -> None:
+    """Verify the audit chains against the heads exported last time and export them anew
+    (audit/heads.py); a broken chain is reported loudly but does not stop the platform."""
+    from django.core.management import CommandError, call_command
+    from django.db import connections
+
+    try:
+        call_command("audit_verify", "--checkpoint", verbosity=0, stdout=io.StringIO())
+    except CommandError as exc:
+        print(f"AUDIT LOG CHECK FAILED: {exc} (run `amtsweg audit_verify` for the details)",
+              file=sys.stderr)
+    except Exception as exc:
+        print(f"Audit log check could not run: {exc!r}", file=sys.stderr)
+    finally:
+        connections.close_all()
+
+
 def run(args: argparse.Namespace) -> None:
     """Prepare the database and serve the platform with granian and the task worker."""
     _setup_django()
@@ -120,6 +138,7 @@ def run(args: argparse.Namespace) -> None:
 
     sign_destinations.enqueue()  # the worker signs what the key or data change made stale
     reap_jobs()  # tasks whose worker died with the last run go back to the queue
+    audit_checkpoint()
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "amtsweg.settings"}
     # Children get their own session, so Ctrl+C reaches only this process, which then stops
@@ -150,6 +169,7 @@ def run(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGINT, stop)
     try:
         next_reap = time.monotonic() + REAP_EVERY
+        next_audit = time.monotonic() + settings.AUDIT_CHECKPOINT_EVERY
         while all(child.poll() is None for child in children):
             try:
                 children[-1].wait(timeout=1)
@@ -158,6 +178,9 @@ def run(args: argparse.Namespace) -> None:
             if not args.no_worker and time.monotonic() >= next_reap:
                 reap_jobs()
                 next_reap = time.monotonic() + REAP_EVERY
+            if not args.no_worker and time.monotonic() >= next_audit:
+                audit_checkpoint()
+                next_audit = time.monotonic() + settings.AUDIT_CHECKPOINT_EVERY
     finally:
         stop()
         for child in children:
