@@ -311,3 +311,40 @@ def test_the_migration_leaves_the_append_only_triggers_in_place(tenant):
 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).update(key_id=None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tenants_started_concurrently_are_all_registered():
+    """Eight writers start eight new chains at once while others write to the platform
+    chain: every chain is registered once, the platform chain has no gap."""
+    import threading
+
+    from django.db import connections, transaction
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database is one connection")
+    barrier, errors = threading.Barrier(8), []
+
+    def write(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(5):
+                with transaction.atomic():
+                    actions.record(tenant=f"test:parallel{n}" if n % 2 or i else
+                                   actions.PLATFORM, actor="worker", action="test.parallel",
+                                   data={"i": i})
+                    actions.record(tenant=f"test:parallel{n}", actor="worker",
+                                   action="test.parallel", data={"i": i})
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert actions.registered_tenants() >= {f"test:parallel{n}" for n in range(8)}
+    assert actions.verify() == []
