@@ -102,13 +102,16 @@ def reap_jobs() -> None:
 def audit_checkpoint() -> None:
     """Verify the audit chains against the heads exported last time and export them anew
     (audit/heads.py); a broken chain is reported loudly but does not stop the platform."""
+    from django.conf import settings
     from django.core.management import CommandError, call_command
     from django.db import connections
 
     try:
         call_command("audit_verify", "--checkpoint", verbosity=0, stdout=io.StringIO())
     except CommandError as exc:
-        print(f"AUDIT LOG CHECK FAILED: {exc} (run `amtsweg audit_verify` for the details)",
+        print(f"AUDIT LOG CHECK FAILED: {exc}. `amtsweg audit_verify --heads "
+              f"{settings.AUDIT_HEADS_FILE}` lists the problems (docs/audit.md). If you "
+              "started over with a new database on purpose, move that file aside.",
               file=sys.stderr)
     except Exception as exc:
         print(f"Audit log check could not run: {exc!r}", file=sys.stderr)

@@ -348,3 +348,22 @@ def test_tenants_started_concurrently_are_all_registered():
     assert not errors, errors
     assert actions.registered_tenants() >= {f"test:parallel{n}" for n in range(8)}
     assert actions.verify() == []
+
+
+def test_amtsweg_run_reports_a_failed_checkpoint_and_goes_on(tenant, tmp_path, settings,
+                                                             monkeypatch, capsys):
+    from django.db import connections
+
+    from amtsweg import cli
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)  # keep the test's transaction
+    settings.AUDIT_HEADS_FILE = str(tmp_path / "heads.json")
+    chain(tenant, 2)
+    cli.audit_checkpoint()
+    assert (tmp_path / "heads.json").exists() and capsys.readouterr().err == ""
+    with triggers_dropped():
+        AuditEntry.objects.filter(tenant=tenant).delete()
+        AuditHead.objects.filter(tenant=tenant).delete()
+    cli.audit_checkpoint()  # no exception: the platform keeps serving
+    err = capsys.readouterr().err
+    assert "AUDIT LOG CHECK FAILED" in err and f"{tenant} #0" in err
