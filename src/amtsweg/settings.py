@@ -264,3 +264,22 @@ _trusted_proxies = os.environ.get("TRUSTED_PROXIES", "").strip()
 TRUSTED_PROXIES_CONFIGURED = bool(_trusted_proxies)
 TRUSTED_PROXIES = [p.strip() for p in _trusted_proxies.split(",")
                    if p.strip() and p.strip().lower() != "none"]
+# Finding 7 (issue 11), webhook SSRF: user-configured URLs are called by core/outbound.py
+# only, https only and only to public addresses. WEBHOOK_ALLOW_HTTP allows plain http (demos
+# and tests; refused by `check --deploy`); WEBHOOK_ALLOWED_NETWORKS lists networks (CIDR,
+# comma-separated) that may be called although they are not public, e.g. a Fachverfahren in
+# the Kommune's own data centre, or 127.0.0.0/8 for a test receiver.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
+WEBHOOK_ALLOWED_NETWORKS = os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "")
+
+# Finding 15 (issue 11), audit chain: entries are HMACed with the audit key, which is not in
+# the database (audit/keys.py). AUDIT_KEY: base64 of 32 bytes, the same on all nodes; unset,
+# a key is generated once into var/audit_key (0600). It is independent of the master key
+# (FIELD_ENCRYPTION_KEY): keep it as long as the log. AUDIT_OLD_KEYS: former audit keys,
+# comma-separated, newest first, that still verify older entries after a rotation.
+# AUDIT_HEADS_FILE: where `audit_verify --checkpoint` (and `amtsweg run` every
+# AUDIT_CHECKPOINT_EVERY seconds) keeps the signed heads; put it outside the database's reach.
+AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+AUDIT_OLD_KEYS = [k.strip() for k in os.environ.get("AUDIT_OLD_KEYS", "").split(",") if k.strip()]
+AUDIT_HEADS_FILE = os.environ.get("AUDIT_HEADS_FILE", str(VAR_DIR / "audit_heads.json"))
+AUDIT_CHECKPOINT_EVERY = int(os.environ.get("AUDIT_CHECKPOINT_EVERY", "3600"))

@@ -40,9 +40,9 @@ def export_archive(user: User) -> bytes:
         for m in Message.objects.filter(account=user).select_related("authority"):
             files = []
             for a in m.attachments.all():
-                path = f"attachments/{m.pk}/{a.pk}-{a.filename}"
+                path = f"attachments/{m.pk}/{a.pk}-{a.name}"
                 archive.writestr(path, read_attachment(a))
-                files.append({"filename": a.filename, "path": path, "size": a.size})
+                files.append({"filename": a.name, "path": path, "size": a.size})
             messages.append({
                 "id": str(m.pk), "direction": m.direction, "authority": m.authority.name,
                 "subject": m.subject, "body": m.body, "trust_level": m.trust_level,

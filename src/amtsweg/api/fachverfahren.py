@@ -17,9 +17,8 @@ from typing import Literal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import translation
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -28,6 +27,7 @@ from pydantic import Field
 from amtsweg.audit import actions as audit
 from amtsweg.cases import actions as case_actions
 from amtsweg.cases.models import Case
+from amtsweg.core import files as core_files
 from amtsweg.mailbox import actions as mailbox
 from amtsweg.submissions.actions import read_upload
 from amtsweg.submissions.models import Submission, Upload
@@ -268,11 +268,7 @@ def get_attachment(request: HttpRequest, submission_id: uuid.UUID, upload_id: uu
     upload = Upload.objects.filter(pk=upload_id, submission=submission).first()
     if upload is None:
         raise Problem(404, _("Not found"), _("There is no such attachment."))
-    response = HttpResponse(read_upload(upload), content_type=upload.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, upload.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return core_files.download(read_upload(upload), upload.name, upload.content_type)
 
 
 @router.post("/submissions/{submission_id}/acknowledge", response={200: AckOut, **ERRORS},
@@ -364,9 +360,7 @@ def send_notice(request: HttpRequest, submission_id: uuid.UUID,
             subject = _("Notice on your application %(number)s") % {
                 "number": submission.receipt_number}
     body = body or subject
-    name = (file.name or "").rsplit("/", 1)[-1].strip()[:150] or "bescheid.pdf"
-    if not name.lower().endswith(".pdf"):
-        name += ".pdf"
+    name = core_files.stored_name(file.name or "bescheid", "application/pdf")
     return Status(201, _deliver(request, submission, subject=subject, body=body,
                                 files=[mailbox.File(name, data, "application/pdf")],
                                 action="api.notice.sent"))

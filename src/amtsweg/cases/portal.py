@@ -58,13 +58,14 @@ def applicant_case(request: HttpRequest, receipt: str) -> HttpResponse:
                 files = request.FILES.getlist("files")
                 if not text and not files:
                     raise actions.CaseError(_("Write an answer or add a document."))
+                stored = []
                 for i, f in enumerate(files):
                     try:
-                        submission_actions.store_upload(case.submission, "nachforderung",
-                                                        ANSWER_FILE, f, i)
+                        stored.append(submission_actions.store_upload(
+                            case.submission, "nachforderung", ANSWER_FILE, f, i))
                     except submission_actions.ApplyError as exc:
                         raise actions.CaseError(str(exc)) from exc
-                names = ", ".join(f.name for f in files)
+                names = ", ".join(upload.name for upload in stored)
                 note = text + (f"\n\n{_('Documents')}: {names}" if names else "")
                 actions.transition(user, case.pk, "nachforderung_erledigt", note=note,
                                    as_applicant=True)

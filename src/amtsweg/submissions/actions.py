@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import magic
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,6 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from amtsweg.accounts.models import Consent, Organisation, User
+from amtsweg.core import files as core_files
 from amtsweg.core import mail, tenantcrypto
 from amtsweg.forms import engine, logic
 from amtsweg.forms.engine import CompiledForm, compile_form
@@ -223,7 +223,7 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
                          % {"name": f.name, "size": round(max_size / 1024 / 1024, 1)})
     if not data:
         raise ApplyError(_("%(name)s is empty.") % {"name": f.name})
-    detected = magic.from_buffer(data[:65536], mime=True)
+    detected = core_files.sniff(data)
     allowed = rules.get("types") or ["application/pdf", "image/jpeg", "image/png"]
     if detected not in allowed:
         raise ApplyError(_("%(name)s is not an allowed file type (allowed: %(types)s).")
@@ -234,7 +234,7 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
         upload.submission = owner
     else:
         upload.draft = owner
-    upload.meta = upload.seal({"name": (f.name or "datei")[-150:]})
+    upload.meta = upload.seal({"name": core_files.stored_name(f.name, detected)})
     upload.stored_name = default_storage.save(
         f"uploads/{owner.authority_id}/{upload.pk}.bin",
         ContentFile(tenantcrypto.seal(upload.tenant, data, f"upload-file:{upload.pk}")))
