@@ -240,3 +240,36 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Issue 11, finding 6: client address and shared throttling.
+# TRUSTED_PROXIES: comma-separated IP addresses or CIDR networks of the reverse proxies in
+# front of the platform. Unset or empty: no proxy (REMOTE_ADDR is the client, X-Forwarded-For
+# is ignored); "none" says the same explicitly, so a deploy check can tell it from "not set".
+TRUSTED_PROXIES_RAW = os.environ.get("TRUSTED_PROXIES")
+TRUSTED_PROXIES_CONFIGURED = bool((TRUSTED_PROXIES_RAW or "").strip())
+
+
+def _trusted_proxies(raw: str | None) -> list[str]:
+    import ipaddress
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    entries = [e.strip() for e in (raw or "").split(",") if e.strip()]
+    if [e.lower() for e in entries] == ["none"]:
+        return []
+    try:
+        return [str(ipaddress.ip_network(e, strict=False)) for e in entries]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+
+
+TRUSTED_PROXIES = _trusted_proxies(TRUSTED_PROXIES_RAW)
+# Where throttle counters live: "cache" (Redis, shared by every process and node) when
+# REDIS_URL is set, else "database" (one row per counter, atomic upserts), never per process.
+THROTTLE_STORE = os.environ.get("THROTTLE_STORE", "cache" if os.environ.get("REDIS_URL")
+                                else "database")
+# Mails to an address a stranger types (registration, password reset, resend confirmation,
+# organisation invitations): per target address and per client address within the window.
+MAIL_THROTTLE_PER_ADDRESS = int(os.environ.get("MAIL_THROTTLE_PER_ADDRESS", "5"))
+MAIL_THROTTLE_PER_CLIENT = int(os.environ.get("MAIL_THROTTLE_PER_CLIENT", "20"))
+MAIL_THROTTLE_WINDOW = int(os.environ.get("MAIL_THROTTLE_WINDOW", "3600"))

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from amtsweg.core import clientip
 from amtsweg.core.mail import send_after_commit
 
 from . import throttle, twofactor
@@ -87,7 +88,7 @@ def confirm_email(token: str) -> User | None:
 
 def password_login(request: HttpRequest, *, email: str, password: str) -> User:
     """Log in with e-mail and password (trust level basis), throttled per account and IP."""
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = clientip.client_key(request)
     generic = _("The e-mail address or the password is not right, or there were too many "
                 "attempts. Please check your entry or try again in 15 minutes.")
     if throttle.is_blocked(email, ip):

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from amtsweg.core import mail
+
 from . import actions, dataprotection, identity, organisations, profile, twofactor
 from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
 from .identity import testeid
@@ -35,14 +37,27 @@ def safe_next(request: HttpRequest, default: str = "") -> str:
     return default or reverse("accounts:home")
 
 
+def _mail_allowed(request: HttpRequest, form, field: str = "email") -> bool:
+    """Count a mail to the typed address; over the limit the form says so (same answer for
+    addresses with and without an account)."""
+    try:
+        mail.count_typed_address(request, form.cleaned_data[field])
+    except mail.TooManyMails:
+        form.add_error(field, mail.TOO_MANY_MAILS)
+        return False
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        actions.register(request, email=d["email"], password=d["password1"],
-                         first_name=d["first_name"], last_name=d["last_name"])
-        return redirect("accounts:register_done")
+        if _mail_allowed(request, form):
+            d = form.cleaned_data
+            actions.register(request, email=d["email"], password=d["password1"],
+                             first_name=d["first_name"], last_name=d["last_name"])
+            return redirect("accounts:register_done")
+        return render(request, "accounts/register.html", {"form": form}, status=429)
     return render(request, "accounts/register.html", {"form": form})
 
 
@@ -70,6 +85,8 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 def resend(request: HttpRequest) -> HttpResponse:
     form = ResendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not _mail_allowed(request, form):
+            return render(request, "accounts/resend.html", {"form": form}, status=429)
         user = User.objects.filter(email=form.cleaned_data["email"].lower()).first()
         if user is not None and not user.email_verified:
             actions.send_verification(request, user)
@@ -133,6 +150,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/mail/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
     extra_context = {"heading": gettext_lazy("Forgot your password?")}
+
+    def form_valid(self, form):
+        if not _mail_allowed(self.request, form):
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
