@@ -273,3 +273,10 @@ THROTTLE_STORE = os.environ.get("THROTTLE_STORE", "cache" if os.environ.get("RED
 MAIL_THROTTLE_PER_ADDRESS = int(os.environ.get("MAIL_THROTTLE_PER_ADDRESS", "5"))
 MAIL_THROTTLE_PER_CLIENT = int(os.environ.get("MAIL_THROTTLE_PER_CLIENT", "20"))
 MAIL_THROTTLE_WINDOW = int(os.environ.get("MAIL_THROTTLE_WINDOW", "3600"))
+
+# Issue 11, finding 4: wrong second-factor codes are counted per account across logins; every
+# SECOND_FACTOR_LOCK_AFTER wrong codes lock the second factor, first for
+# SECOND_FACTOR_LOCK_SECONDS, then twice as long each time, at most ..._MAX_SECONDS.
+SECOND_FACTOR_LOCK_AFTER = int(os.environ.get("SECOND_FACTOR_LOCK_AFTER", "5"))
+SECOND_FACTOR_LOCK_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_SECONDS", "300"))
+SECOND_FACTOR_LOCK_MAX_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_MAX_SECONDS", "86400"))

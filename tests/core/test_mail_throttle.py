@@ -16,7 +16,7 @@ KNOWN = {
     "accounts/actions.py:send_verification": "counted in views.register and views.resend",
     "accounts/forms.py:send_mail": "password reset: counted in views.PasswordResetView",
     "accounts/organisations.py:invite": "counted in views_organisations.detail",
-    "accounts/actions.py:_notify_holder": "to the account's own confirmed address",
+    "accounts/twofactor.py:notify_holder": "to the account's own address",
     "accounts/staff.py:_send_invitation": "staff administrators with two factors only",
     "accounts/staff.py:grant": "staff administrators with two factors only",
     "cases/actions.py:_notify_applicant": "a clerk writes to the applicant's address",

@@ -57,6 +57,29 @@ class CodeForm(forms.Form):
                                       "inputmode": "numeric"}))
 
 
+class ConfirmForm(forms.Form):
+    """Re-authentication before the second factor changes (issue 11, finding 8)."""
+
+    confirm = forms.CharField(
+        label=_("Your password or a current code from your present app"), strip=False,
+        max_length=256, widget=forms.PasswordInput(attrs={
+            **INPUT, "autocomplete": "current-password"}))
+
+    def __init__(self, *args, first_device: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if first_device:
+            self.fields["confirm"].label = _("Your password")
+
+
+class TotpSetupForm(ConfirmForm):
+    code = forms.CharField(
+        label=_("Code"), max_length=20,
+        help_text=_("The 6 digits the new app shows."),
+        widget=forms.TextInput(attrs={**INPUT, "autocomplete": "one-time-code",
+                                      "inputmode": "numeric"}))
+    field_order = ["code", "confirm"]
+
+
 class ResendForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254,
                              widget=forms.EmailInput(attrs={**INPUT, "autocomplete": "email"}))
