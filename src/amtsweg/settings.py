@@ -280,3 +280,11 @@ MAIL_THROTTLE_WINDOW = int(os.environ.get("MAIL_THROTTLE_WINDOW", "3600"))
 SECOND_FACTOR_LOCK_AFTER = int(os.environ.get("SECOND_FACTOR_LOCK_AFTER", "5"))
 SECOND_FACTOR_LOCK_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_SECONDS", "300"))
 SECOND_FACTOR_LOCK_MAX_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_MAX_SECONDS", "86400"))
+
+# Issue 11, finding 11: besides length, similarity to e-mail and names, and Django's common
+# passwords: no repetitions or sequences, and none of the shipped list of leaked passwords.
+AUTH_PASSWORD_VALIDATORS = [
+    *AUTH_PASSWORD_VALIDATORS,
+    {"NAME": "amtsweg.accounts.validators.PredictablePasswordValidator"},
+    {"NAME": "amtsweg.accounts.validators.BreachedPasswordValidator"},
+]

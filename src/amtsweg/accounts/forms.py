@@ -34,8 +34,13 @@ class RegistrationForm(forms.Form):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("The two passwords are not the same."))
         if p1:
+            from .models import User
+
+            # the unsaved account, so that the similarity rule sees the address and names
+            candidate = User(email=data.get("email") or "", first_name=data.get("first_name")
+                             or "", last_name=data.get("last_name") or "")
             try:
-                password_validation.validate_password(p1)
+                password_validation.validate_password(p1, candidate)
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
