@@ -30,7 +30,7 @@ setup: assets
 setup-dev: $(BIN)/.installed-dev assets
 
 run: setup
-	TEST_EID_ENABLED=$${TEST_EID_ENABLED:-true} $(BIN)/amtsweg run
+	DEMO_DATA=$${DEMO_DATA:-true} TEST_EID_ENABLED=$${TEST_EID_ENABLED:-true} $(BIN)/amtsweg run
 
 test: setup-dev
 	scripts/test.sh

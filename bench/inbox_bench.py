@@ -365,7 +365,7 @@ def main() -> None:
     try:
         t = time.perf_counter()
         call_command("migrate", verbosity=0)
-        call_command("import_data", quiet=True, verbosity=0)
+        call_command("import_data", demo=True, quiet=True, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)  # as in production
         setup_s = round(time.perf_counter() - t, 1)
         t = time.perf_counter()

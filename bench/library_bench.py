@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
-    call_command("import_data", quiet=True, verbosity=0)
+    call_command("import_data", demo=True, quiet=True, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # as in production
     if connection.vendor == "postgresql":  # statistics, as autovacuum keeps them in production
         with connection.cursor() as cursor:

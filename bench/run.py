@@ -188,7 +188,7 @@ def bench_finder_http() -> dict:
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    call_command("import_data", quiet=True, verbosity=0)
+    call_command("import_data", demo=True, quiet=True, verbosity=0)
     call_command("ensure_signing_key", verbosity=0)
     db = django.db.connection.vendor
     results = {

@@ -5,6 +5,11 @@ from django.core.management import call_command
 def pytest_configure(config):
     from django.conf import settings
 
+    # The suite runs as `make run` does: demo data and the test payment on (the code's own
+    # default is production; tests/core/test_deploy_checks.py covers that side).
+    settings.DEMO_DATA = True
+    settings.TEST_PAYMENT_ENABLED = True
+
     # Side effects (e-mails, signing) run at once in tests instead of in a worker process.
     from django.core.signals import setting_changed
 
@@ -23,7 +28,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Import the shipped data once per test session; each test runs in a rolled-back
     transaction on top of it."""
     with django_db_blocker.unblock():
-        call_command("import_data", quiet=True, verbosity=0)
+        call_command("import_data", demo=True, quiet=True, verbosity=0)
         _allow_flush_of_audit_entries()
 
 

@@ -98,20 +98,40 @@ def reap_jobs() -> None:
         connections.close_all()  # the supervisor holds no idle connection between runs
 
 
+def refuse_unsafe_start(*, data: bool = True) -> None:
+    """Production mode (DEMO_DATA off) starts only when the deploy checks pass."""
+    from django.conf import settings
+
+    from amtsweg.core.checks import refusal_text, unsafe_start_errors
+
+    if settings.DEMO_DATA:
+        return
+    if errors := unsafe_start_errors(data=data):
+        print(refusal_text(errors), file=sys.stderr)
+        sys.exit(2)
+
+
 def run(args: argparse.Namespace) -> None:
     """Prepare the database and serve the platform with granian and the task worker."""
     _setup_django()
     from django.conf import settings
     from django.core.management import call_command
 
-    from amtsweg.territory.models import Area
+    from amtsweg.territory.models import Area, Authority
 
+    refuse_unsafe_start(data=False)  # settings and files first: learnt at once, not after import
     call_command("migrate", interactive=False, verbosity=0)
     if not Area.objects.exists():
-        print("First start: importing Hessen's areas, the catalogue and demo authorities …")
-        call_command("import_data", no_demo=not settings.DEMO_DATA)
-        if settings.DEMO_DATA:
-            call_command("create_demo_admin")
+        what = "the demo data" if settings.DEMO_DATA else "no demo data"
+        print(f"First start: importing Hessen's areas, the catalogue and {what} …")
+        call_command("import_data")
+    if settings.DEMO_DATA and Authority.objects.filter(is_demo=True).exists():
+        call_command("create_demo_admin")
+    elif settings.DEMO_DATA:
+        print("This database has no demo data: `amtsweg import_data --demo` loads it.")
+    else:
+        call_command("retire_demo")
+        refuse_unsafe_start()  # what the database holds (demo rows, demo logins)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("ensure_signing_key")
     call_command("purge_drafts", verbosity=0)

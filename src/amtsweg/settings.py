@@ -15,7 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("AMTSWEG_VAR_DIR", Path.cwd() / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# var/ holds keys, sessions (the SQLite file), mails with reset links and uploaded files: only
+# the platform's own user may read it. Files this process creates are private (umask 077), the
+# folder is made 0700; `amtsweg check --deploy` refuses a folder or key file others can read.
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -141,6 +145,8 @@ TASKS = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend, except that demo logins work only while DEMO_DATA is on.
+AUTHENTICATION_BACKENDS = ["amtsweg.accounts.backends.AccountBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 AUTH_PASSWORD_VALIDATORS = [
@@ -227,11 +233,22 @@ IDENTITY_OIDC_PROVIDERS = json.loads(os.environ.get("IDENTITY_OIDC_PROVIDERS", "
 # "idp_metadata" (the IdP's metadata XML), "levels": [...]}; needs Debian's xmlsec1.
 IDENTITY_SAML_PROVIDERS = json.loads(os.environ.get("IDENTITY_SAML_PROVIDERS", "[]"))
 
+# Production is the default of the code (docs/security.md, "Production checklist"): demo
+# data, the test eID and the test payment are off unless switched on, which only `make run`
+# does. With DEMO_DATA off, the demo logins (addresses at DEMO_EMAIL_DOMAIN) cannot log in
+# and `amtsweg run` disables them; `amtsweg check --deploy` and every production start refuse
+# demo data, the test eID and the test payment (see amtsweg/core/checks.py).
+DEMO_DATA = env_bool("DEMO_DATA", False)
+DEMO_EMAIL_DOMAIN = "demo.example"
 # The test eID provider (fake identities for demos); never on in production.
 TEST_EID_ENABLED = env_bool("TEST_EID_ENABLED")
+# The test payment page ("Pay" / "Cancel"); follows DEMO_DATA unless set.
+TEST_PAYMENT_ENABLED = env_bool("TEST_PAYMENT_ENABLED", DEMO_DATA)
 
-# Demo data (Behörden with invented addresses) is loaded by `amtsweg run` unless switched off.
-DEMO_DATA = env_bool("DEMO_DATA", True)
+# Checks an operator has reviewed and accepts (comma-separated ids such as amtsweg.E004);
+# each one silenced is a decision to write down (docs/operations.md).
+SILENCED_SYSTEM_CHECKS = [c.strip() for c in os.environ.get("SILENCED_SYSTEM_CHECKS", "")
+                          .split(",") if c.strip()]
 
 LOGGING = {
     "version": 1,
@@ -241,10 +258,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Issue 11, finding 6: client address and shared throttling.
-# TRUSTED_PROXIES: comma-separated IP addresses or CIDR networks of the reverse proxies in
-# front of the platform. Unset or empty: no proxy (REMOTE_ADDR is the client, X-Forwarded-For
-# is ignored); "none" says the same explicitly, so a deploy check can tell it from "not set".
+# Reverse proxies in front of the platform (issue 11, findings 2 and 6): comma-separated
+# addresses or networks, or "none" when clients connect directly. Production needs it set.
+# Unset, empty or "none": REMOTE_ADDR is the client and X-Forwarded-For is ignored; a value
+# that is no address or network stops the start (core.clientip reads the header).
 TRUSTED_PROXIES_RAW = os.environ.get("TRUSTED_PROXIES")
 TRUSTED_PROXIES_CONFIGURED = bool((TRUSTED_PROXIES_RAW or "").strip())
 

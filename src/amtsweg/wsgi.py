@@ -6,6 +6,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amtsweg.settings")
 application = get_wsgi_application()
 
 
+def _refuse_unsafe_start() -> None:
+    """A WSGI server started by hand (not through `amtsweg run`) is held to the same deploy
+    checks: in production mode it does not load the application while one fails."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from amtsweg.core.checks import refusal_text, unsafe_start_errors
+
+    if not settings.DEMO_DATA and (errors := unsafe_start_errors()):
+        raise ImproperlyConfigured(refusal_text(errors))
+
+
+_refuse_unsafe_start()
+
+
 def _warm_up() -> None:
     """Build the search index and the finder's copy before the first request needs them."""
     from django.db import DatabaseError

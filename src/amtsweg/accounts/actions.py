@@ -19,6 +19,7 @@ from amtsweg.core import clientip
 from amtsweg.core.mail import send_after_commit
 
 from . import throttle, twofactor
+from .backends import BACKEND
 from .models import Consent, StaffRole, TrustLevel, User
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def second_factor_login(request: HttpRequest, code: str) -> User:
         raise LoginRefused(code_refusal(verdict))
     for key in ("2fa_user", "2fa_at", "2fa_tries"):
         request.session.pop(key, None)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=BACKEND)
     request.session["mfa"] = True
     log.info("login user=%s level=basis factors=2", user.pk)
     return user

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from amtsweg.core import mail
 
 from . import actions, dataprotection, identity, organisations, profile, twofactor
+from .backends import BACKEND
 from .forms import (
     CodeForm,
     ConfirmForm,
@@ -468,7 +469,7 @@ def _complete_identification(request: HttpRequest, finish) -> HttpResponse:
                                      "with your e-mail address once and identify yourself "
                                      "there; from then on the eID alone is enough."))
             return redirect("accounts:login")
-        login(request, linked.user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, linked.user, backend=BACKEND)
         request.session["mfa"] = True  # an eID is two factors: card and PIN
     try:
         profile.apply_assertion(request, assertion)

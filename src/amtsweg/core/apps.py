@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from . import throttle  # noqa: F401 - registers its system check
+        from . import checks, throttle  # noqa: F401 - register their system checks

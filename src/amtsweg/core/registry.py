@@ -2,10 +2,12 @@
 
 A plugin registers under a key; the platform looks plugins up by key and lists the enabled
 ones. Enabling is the plugin's own decision from settings, so a disabled plugin is invisible.
+A plugin that only fakes a real provider (test eID, test payment) names the setting that
+switches it on in ``test_only``; the deploy checks refuse any such plugin that is enabled.
 """
 
 from collections.abc import Iterator
-from typing import Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 
 class Plugin(Protocol):
@@ -18,9 +20,17 @@ P = TypeVar("P", bound=Plugin)
 
 
 class Registry(Generic[P]):
+    _instances: ClassVar[list["Registry"]] = []
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._plugins: dict[str, P] = {}
+        Registry._instances.append(self)
+
+    @classmethod
+    def all(cls) -> list["Registry"]:
+        """Every registry made so far (the deploy checks look for test plugins in them)."""
+        return list(cls._instances)
 
     def register(self, plugin: P) -> P:
         if plugin.key in self._plugins:

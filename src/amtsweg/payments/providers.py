@@ -61,14 +61,12 @@ class TestPayProvider(PaymentProvider):
 
     key = "testpay"
     label = _("Test payment (demo)")
+    test_only = "TEST_PAYMENT_ENABLED"
     SALT = "amtsweg.payments.testpay"
     STATUSES = ("paid", "failed")
 
     def is_enabled(self) -> bool:
-        enabled = getattr(settings, "TEST_PAYMENT_ENABLED", None)
-        if enabled is None:
-            enabled = getattr(settings, "DEMO_DATA", False)
-        return bool(enabled)
+        return bool(getattr(settings, "TEST_PAYMENT_ENABLED", False))
 
     def start(self, payment: Payment, return_url: str) -> str:
         return reverse("payments:testpay", args=[payment.pk])

@@ -22,6 +22,7 @@ SAMPLE = {
 class TestEidProvider(IdentityProvider):
     key = "test-eid"
     label = "Test-eID (Demo)"
+    test_only = "TEST_EID_ENABLED"
     levels = (TrustLevel.SUBSTANZIELL, TrustLevel.HOCH)
 
     def is_enabled(self) -> bool:

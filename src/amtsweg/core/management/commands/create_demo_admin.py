@@ -28,6 +28,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo login: {USERNAME} / {PASSWORD} (at /admin/)")
         self._staff(user_model)
         self._funding(user_model)
+        from amtsweg.accounts.demo import restore_demo_logins
+
+        if restored := restore_demo_logins(PASSWORD):
+            self.stdout.write(f"Demo logins disabled earlier are open again: {restored}")
 
     def _staff(self, user_model) -> None:
         """Designer and admin of every demo Behörde of Allendorf (Eder)."""

@@ -1,6 +1,7 @@
-"""Import the shipped territory and catalogue data, and the demo authorities and services
-(idempotent)."""
+"""Import the shipped territory and catalogue data, and in demo mode the demo authorities and
+services (idempotent)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from amtsweg.catalog.actions import import_catalog
@@ -14,14 +15,22 @@ from amtsweg.territory.demo import load_demo_authorities
 
 
 class Command(BaseCommand):
-    help = "Import Hessen's areas, PLZ, the LeiKa/OZG catalogue and (optionally) demo authorities."
+    help = ("Import Hessen's areas, PLZ, the LeiKa/OZG catalogue and, with DEMO_DATA on (or "
+            "--demo), the demo Behörden, services, cooperations and funding history.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-demo", action="store_true",
-                            help="Skip the demo Behörden and Zuständigkeiten.")
+        demo = parser.add_mutually_exclusive_group()
+        demo.add_argument("--demo", action="store_true", default=None,
+                          help="Also load the demo data (default: on when DEMO_DATA is on).")
+        demo.add_argument("--no-demo", action="store_true",
+                          help="No demo data, whatever DEMO_DATA says.")
         parser.add_argument("--quiet", action="store_true", help="No progress bars.")
 
-    def handle(self, *args, no_demo: bool = False, quiet: bool = False, **options):
+    def handle(self, *args, demo: bool | None = None, no_demo: bool = False,
+               quiet: bool = False, **options):
+        if demo is None:
+            demo = settings.DEMO_DATA
+        no_demo = no_demo or not demo
         progress = not quiet
         stats = import_territory(progress=progress)
         self.stdout.write(f"Territory: {stats['areas']} areas, {stats['postal_codes']} PLZ pairs")
