@@ -260,10 +260,52 @@ LOGGING = {
 
 # Reverse proxies in front of the platform (issue 11, findings 2 and 6): comma-separated
 # addresses or networks, or "none" when clients connect directly. Production needs it set.
-_trusted_proxies = os.environ.get("TRUSTED_PROXIES", "").strip()
-TRUSTED_PROXIES_CONFIGURED = bool(_trusted_proxies)
-TRUSTED_PROXIES = [p.strip() for p in _trusted_proxies.split(",")
-                   if p.strip() and p.strip().lower() != "none"]
+# Unset, empty or "none": REMOTE_ADDR is the client and X-Forwarded-For is ignored; a value
+# that is no address or network stops the start (core.clientip reads the header).
+TRUSTED_PROXIES_RAW = os.environ.get("TRUSTED_PROXIES")
+TRUSTED_PROXIES_CONFIGURED = bool((TRUSTED_PROXIES_RAW or "").strip())
+
+
+def _trusted_proxies(raw: str | None) -> list[str]:
+    import ipaddress
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    entries = [e.strip() for e in (raw or "").split(",") if e.strip()]
+    if [e.lower() for e in entries] == ["none"]:
+        return []
+    try:
+        return [str(ipaddress.ip_network(e, strict=False)) for e in entries]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+
+
+TRUSTED_PROXIES = _trusted_proxies(TRUSTED_PROXIES_RAW)
+# Where throttle counters live: "cache" (Redis, shared by every process and node) when
+# REDIS_URL is set, else "database" (one row per counter, atomic upserts), never per process.
+THROTTLE_STORE = os.environ.get("THROTTLE_STORE", "cache" if os.environ.get("REDIS_URL")
+                                else "database")
+# Mails to an address a stranger types (registration, password reset, resend confirmation,
+# organisation invitations): per target address and per client address within the window.
+MAIL_THROTTLE_PER_ADDRESS = int(os.environ.get("MAIL_THROTTLE_PER_ADDRESS", "5"))
+MAIL_THROTTLE_PER_CLIENT = int(os.environ.get("MAIL_THROTTLE_PER_CLIENT", "20"))
+MAIL_THROTTLE_WINDOW = int(os.environ.get("MAIL_THROTTLE_WINDOW", "3600"))
+
+# Issue 11, finding 4: wrong second-factor codes are counted per account across logins; every
+# SECOND_FACTOR_LOCK_AFTER wrong codes lock the second factor, first for
+# SECOND_FACTOR_LOCK_SECONDS, then twice as long each time, at most ..._MAX_SECONDS.
+SECOND_FACTOR_LOCK_AFTER = int(os.environ.get("SECOND_FACTOR_LOCK_AFTER", "5"))
+SECOND_FACTOR_LOCK_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_SECONDS", "300"))
+SECOND_FACTOR_LOCK_MAX_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_MAX_SECONDS", "86400"))
+
+# Issue 11, finding 11: besides length, similarity to e-mail and names, and Django's common
+# passwords: no repetitions or sequences, and none of the shipped list of leaked passwords.
+AUTH_PASSWORD_VALIDATORS = [
+    *AUTH_PASSWORD_VALIDATORS,
+    {"NAME": "amtsweg.accounts.validators.PredictablePasswordValidator"},
+    {"NAME": "amtsweg.accounts.validators.BreachedPasswordValidator"},
+]
+
 # Finding 7 (issue 11), webhook SSRF: user-configured URLs are called by core/outbound.py
 # only, https only and only to public addresses. WEBHOOK_ALLOW_HTTP allows plain http (demos
 # and tests; refused by `check --deploy`); WEBHOOK_ALLOWED_NETWORKS lists networks (CIDR,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from amtsweg.accounts.profile import has_level, session_level
+from amtsweg.core import mail
 from amtsweg.forms import engine
 from amtsweg.forms import render as form_render
 from amtsweg.forms.types import options_of
@@ -73,6 +74,11 @@ def start(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
         if user is None and (not email or "@" not in email):
             context["error"] = _("Enter your e-mail address, so that we can send you the "
                                  "receipt and a link to continue later.")
+        elif user is None:
+            try:  # the link to continue goes to a typed address
+                mail.count_typed_address(request, email)
+            except mail.TooManyMails:
+                context["error"] = str(mail.TOO_MANY_MAILS)
         if not context["error"]:
             try:
                 draft, _token = actions.start(
