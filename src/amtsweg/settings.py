@@ -240,3 +240,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Issue 11, finding 10 (deeply nested JSON): limits of core.safejson.loads, the one parser of
+# JSON from outside (API bodies, the designer's JSON fields and imports, JSON inside FIM files).
+JSON_MAX_BYTES = int(os.environ.get("JSON_MAX_BYTES", str(2 * 1024 * 1024)))
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))

@@ -3,8 +3,6 @@ version's definition (the export format), and checking a form definition or a FI
 without saving anything — for Kommunen and vendors who build definitions outside the
 designer."""
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -14,6 +12,7 @@ from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from amtsweg.core import safejson
 from amtsweg.forms.fim import FimError, import_xdatenfelder
 from amtsweg.forms.schema import validate_definition
 from amtsweg.services import actions
@@ -121,9 +120,9 @@ def service_definition(request: HttpRequest, slug: str, version: int | None = No
                          "problem with its path. Nothing is saved.")
 def check_form(request: HttpRequest):
     try:
-        definition = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(_("The body is not valid JSON.")) from exc
+        definition = safejson.loads(request.body or b"null")
+    except safejson.JsonError as exc:
+        raise bad_request(_("The body is not valid JSON.") + " " + str(exc)) from None
     problems = [e.as_dict() for e in validate_definition(definition)]
     return {"valid": not problems, "problems": problems}
 

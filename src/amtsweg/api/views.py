@@ -6,10 +6,11 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
 from pydantic import Field
 
 from amtsweg.catalog import search as catalog_search
-from amtsweg.core import signing
+from amtsweg.core import safejson, signing
 
 from . import routing
 from .problems import Problem, bad_request, problem_response
@@ -37,12 +38,28 @@ def _install_problem_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
+        if isinstance(exc.__cause__, safejson.JsonError):  # a body that ninja could not parse
+            return problem_response(request, bad_request(str(exc.__cause__)))
         return problem_response(request, Problem(exc.status_code, str(exc), str(exc)))
 
 
-api = NinjaAPI(title="Amtsweg API", version="1", urls_namespace="api-v1",
+class SafeJsonParser(Parser):
+    """Request bodies of every operation go through the size- and depth-limited loader."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        return safejson.loads(request.body)
+
+
+def make_api(**kwargs) -> NinjaAPI:
+    """Every NinjaAPI of the platform: safe JSON bodies and problem+json errors
+    (tests/core/test_safejson.py finds a NinjaAPI made elsewhere)."""
+    api = NinjaAPI(parser=SafeJsonParser(), **kwargs)
+    _install_problem_handlers(api)
+    return api
+
+
+api = make_api(title="Amtsweg API", version="1", urls_namespace="api-v1",
                description="Catalogue search and online services of the Amtsweg state portal.")
-_install_problem_handlers(api)
 api.add_router("", services_router)
 api.add_router("/fachverfahren", "amtsweg.api.fachverfahren.router")
 
@@ -70,11 +87,10 @@ def catalog_search_view(request: HttpRequest, params: Query[SearchParams]):
                          "score": h.score} for h in hits]}
 
 
-routing_api = NinjaAPI(
+routing_api = make_api(
     title="Amtsweg Routing API", version="1", urls_namespace="routing",
     description="Responsibility finder in the shape of the FIT-Connect Routing API.",
 )
-_install_problem_handlers(routing_api)
 
 
 def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
