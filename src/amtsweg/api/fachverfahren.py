@@ -28,6 +28,7 @@ from pydantic import Field
 from amtsweg.audit import actions as audit
 from amtsweg.cases import actions as case_actions
 from amtsweg.cases.models import Case
+from amtsweg.core import bodylimit
 from amtsweg.mailbox import actions as mailbox
 from amtsweg.submissions.actions import read_upload
 from amtsweg.submissions.models import Submission, Upload
@@ -39,6 +40,7 @@ from .problems import Problem, bad_request
 router = Router(tags=["Fachverfahren"], auth=clients.ClientAuth())
 
 MAX_NOTICE_BYTES = mailbox.MAX_ATTACHMENT_BYTES
+bodylimit.allow("api-v1:send_notice", MAX_NOTICE_BYTES)
 
 
 # --- schemas ----------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from amtsweg.core import safejson
+from amtsweg.core import bodylimit, safejson
+from amtsweg.forms.fim import MAX_BYTES as FIM_MAX_BYTES
 from amtsweg.forms.fim import FimError, import_xdatenfelder
 from amtsweg.forms.schema import validate_definition
 from amtsweg.services import actions
@@ -22,6 +23,15 @@ from amtsweg.territory import lookup
 from .problems import Problem, bad_request
 
 router = Router(tags=["Online services"])
+
+
+def _json_allowance(request: HttpRequest, kwargs: dict) -> int:
+    """A definition to check is at most JSON_MAX_BYTES, so that is the body limit."""
+    return settings.JSON_MAX_BYTES - settings.REQUEST_BODY_LIMIT
+
+
+bodylimit.allow("api-v1:check_form", _json_allowance)
+bodylimit.allow("api-v1:convert_fim", FIM_MAX_BYTES)
 
 
 class ServiceItem(Schema):
