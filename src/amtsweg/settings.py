@@ -255,3 +255,7 @@ REQUEST_BODY_MAX = int(os.environ.get("REQUEST_BODY_MAX", str(100 * 1024 * 1024)
 # reads the body (CsrfViewMiddleware reads POST in process_view, which runs after it).
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
                   "amtsweg.core.bodylimit.RequestBodyLimitMiddleware")
+
+# Issue 11, finding 16 (OpenAPI documents and answers): every error answer under /api/ is
+# problem+json, also those ninja makes itself (405).
+MIDDLEWARE.append("amtsweg.api.problems.ApiProblemMiddleware")

@@ -56,7 +56,8 @@ def server(tmp_path_factory):
     migrated: the FIM endpoint needs no database) and never the test database."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(AMTSWEG_VAR_DIR=str(tmp_path_factory.mktemp("var")),
+    # Demo mode, as `make run`: a production start refuses a setup without HTTPS and proxies.
+    env.update(AMTSWEG_VAR_DIR=str(tmp_path_factory.mktemp("var")), DEMO_DATA="true",
                DJANGO_SETTINGS_MODULE="amtsweg.settings")
     proc = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",

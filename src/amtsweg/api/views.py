@@ -12,7 +12,7 @@ from pydantic import Field
 from amtsweg.catalog import search as catalog_search
 from amtsweg.core import safejson, signing
 
-from . import routing
+from . import openapi, routing
 from .problems import Problem, bad_request, problem_response
 from .services import router as services_router
 
@@ -50,10 +50,18 @@ class SafeJsonParser(Parser):
         return safejson.loads(request.body)
 
 
+class AmtswegAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict | None = None) -> dict:
+        return openapi.complete(super().get_openapi_schema(path_prefix=path_prefix,
+                                                           path_params=path_params))
+
+
 def make_api(**kwargs) -> NinjaAPI:
-    """Every NinjaAPI of the platform: safe JSON bodies and problem+json errors
-    (tests/core/test_safejson.py finds a NinjaAPI made elsewhere)."""
-    api = NinjaAPI(parser=SafeJsonParser(), **kwargs)
+    """Every NinjaAPI of the platform: safe JSON bodies, problem+json errors and an OpenAPI
+    document that lists every answer (tests/core/test_safejson.py finds a NinjaAPI made
+    elsewhere)."""
+    api = AmtswegAPI(parser=SafeJsonParser(), **kwargs)
     _install_problem_handlers(api)
     return api
 
@@ -106,7 +114,37 @@ def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
     return off, lim
 
 
-@routing_api.get("/routes", summary="Destinations responsible for a Leistung in an area")
+PAGE_PARAMS = (
+    openapi.query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
+                             "default": 0}, "Number of results to skip"),
+    openapi.query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                  "Number of results to return"),
+)
+ROUTES_DOC = {**openapi.parameters(
+    openapi.query("leikaKey", {"type": "string", "pattern": LEIKA_RE.pattern},
+                  "LeiKa key of the Leistung", required=True),
+    openapi.query("ars", {"type": "string", "pattern": ARS_RE.pattern},
+                  "Regionalschlüssel (2, 3, 5, 9 or 12 digits); exactly one of ars, ags and "
+                  "areaId"),
+    openapi.query("ags", {"type": "string", "pattern": AGS_RE.pattern},
+                  "Amtlicher Gemeindeschlüssel (2, 3, 5 or 8 digits)"),
+    openapi.query("areaId", {"type": "string", "pattern": AREA_ID_RE.pattern},
+                  "An area id from /areas"),
+    *PAGE_PARAMS), "responses": {200: openapi.documented(openapi.RoutesPage)}}
+AREAS_DOC = {**openapi.parameters(
+    openapi.query("areaSearchexpression", {
+        "type": "array", "minItems": 1, "maxItems": 10, "items": {
+            "type": "string", "minLength": 2, "maxLength": 100,
+            # pieces of two or more characters, one '*' at the start or end, at most two
+            # between pieces (the check in the view, written without nested repetition)
+            "pattern": r"^\*?[^*]{2,}(\*{1,2}[^*]{2,})*\*?$"}},
+        "Name, word of a name or PLZ, '*' as wildcard ('Fulda*', '*burg', '353*'); "
+        "several are ANDed", required=True, array=True),
+    *PAGE_PARAMS), "responses": {200: openapi.documented(openapi.AreasPage)}}
+
+
+@routing_api.get("/routes", summary="Destinations responsible for a Leistung in an area",
+                 openapi_extra=ROUTES_DOC)
 def routes_view(request: HttpRequest, leikaKey: str | None = None,
                 ars: str | None = None, ags: str | None = None,
                 areaId: str | None = None,
@@ -128,7 +166,8 @@ def routes_view(request: HttpRequest, leikaKey: str | None = None,
     return routing.routes(leikaKey, area, off, lim)
 
 
-@routing_api.get("/areas", summary="Find areas by name or PLZ ('*' as wildcard)")
+@routing_api.get("/areas", summary="Find areas by name or PLZ ('*' as wildcard)",
+                 openapi_extra=AREAS_DOC)
 def areas_view(request: HttpRequest, offset: str | None = None, limit: str | None = None):
     expressions = request.GET.getlist("areaSearchexpression")
     if not 1 <= len(expressions) <= 10:
