@@ -97,12 +97,21 @@ def test_every_ninja_api_is_made_by_the_factory():
     """api.views.make_api gives an API the limited body parser and problem+json errors."""
     from amtsweg.api.views import SafeJsonParser, api, routing_api
 
+    trees = {path.relative_to(SRC).as_posix(): ast.parse(path.read_text(encoding="utf-8"))
+             for path in SRC.rglob("*.py")}
+    api_classes = {"NinjaAPI"} | {
+        node.name for tree in trees.values() for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(isinstance(b, ast.Name) and b.id == "NinjaAPI" for b in node.bases)}
     makers = []
-    for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "NinjaAPI"):
-                makers.append(f"{path.relative_to(SRC).as_posix()}:{node.lineno}")
-    assert len(makers) == 1 and makers[0].startswith("api/views.py:"), makers
+    for rel, tree in trees.items():
+        functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+        for call in ast.walk(tree):
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                    and call.func.id in api_classes):
+                inside = [f.name for f in functions
+                          if f.lineno <= call.lineno <= (f.end_lineno or f.lineno)]
+                makers.append(f"{rel}:{inside[-1] if inside else '<module>'}")
+    assert makers == ["api/views.py:make_api"], makers
     assert all(isinstance(a.parser, SafeJsonParser) for a in (api, routing_api))
 
