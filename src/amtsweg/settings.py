@@ -325,3 +325,21 @@ AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
 AUDIT_OLD_KEYS = [k.strip() for k in os.environ.get("AUDIT_OLD_KEYS", "").split(",") if k.strip()]
 AUDIT_HEADS_FILE = os.environ.get("AUDIT_HEADS_FILE", str(VAR_DIR / "audit_heads.json"))
 AUDIT_CHECKPOINT_EVERY = int(os.environ.get("AUDIT_CHECKPOINT_EVERY", "3600"))
+# Issue 11, finding 10 (deeply nested JSON): limits of core.safejson.loads, the one parser of
+# JSON from outside (API bodies, the designer's JSON fields and imports, JSON inside FIM files).
+JSON_MAX_BYTES = int(os.environ.get("JSON_MAX_BYTES", str(2 * 1024 * 1024)))
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
+
+# Issue 11, finding 3 (no request size limit): every route accepts REQUEST_BODY_LIMIT bytes of
+# body; routes with files or JSON documents allow more (core.bodylimit.allow), never more than
+# REQUEST_BODY_MAX. Checked before the body is read (413 otherwise).
+REQUEST_BODY_LIMIT = int(os.environ.get("REQUEST_BODY_LIMIT", str(1024 * 1024)))
+REQUEST_BODY_MAX = int(os.environ.get("REQUEST_BODY_MAX", str(100 * 1024 * 1024)))
+# After the session, language and user are known (the 413 page needs them); nothing before it
+# reads the body (CsrfViewMiddleware reads POST in process_view, which runs after it).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "amtsweg.core.bodylimit.RequestBodyLimitMiddleware")
+
+# Issue 11, finding 16 (OpenAPI documents and answers): every error answer under /api/ is
+# problem+json, also those ninja makes itself (405).
+MIDDLEWARE.append("amtsweg.api.problems.ApiProblemMiddleware")

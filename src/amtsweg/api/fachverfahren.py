@@ -27,6 +27,7 @@ from pydantic import Field
 from amtsweg.audit import actions as audit
 from amtsweg.cases import actions as case_actions
 from amtsweg.cases.models import Case
+from amtsweg.core import bodylimit
 from amtsweg.core import files as core_files
 from amtsweg.mailbox import actions as mailbox
 from amtsweg.submissions.actions import read_upload
@@ -39,6 +40,7 @@ from .problems import Problem, bad_request
 router = Router(tags=["Fachverfahren"], auth=clients.ClientAuth())
 
 MAX_NOTICE_BYTES = mailbox.MAX_ATTACHMENT_BYTES
+bodylimit.allow("api-v1:send_notice", MAX_NOTICE_BYTES)
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -260,8 +262,8 @@ def get_submission(request: HttpRequest, submission_id: uuid.UUID):
 @router.get("/submissions/{submission_id}/attachments/{upload_id}",
             response={200: None, **ERRORS}, summary="The bytes of an attachment",
             openapi_extra={"responses": {200: {
-                "description": "The file, with its content type",
-                "content": {"application/octet-stream": {
+                "description": "The file, with the type detected at upload (PDF, an image…)",
+                "content": {"*/*": {
                     "schema": {"type": "string", "format": "binary"}}}}}})
 def get_attachment(request: HttpRequest, submission_id: uuid.UUID, upload_id: uuid.UUID):
     submission = _submission(request, submission_id)
@@ -344,7 +346,8 @@ def send_message(request: HttpRequest, submission_id: uuid.UUID, data: MessageIn
              summary="Send a notice (Bescheid, PDF) to the applicant's Postfach")
 def send_notice(request: HttpRequest, submission_id: uuid.UUID,
                 file: File[UploadedFile],
-                subject: Form[str] = "", body: Form[str] = ""):
+                subject: str = Form("", max_length=mailbox.MAX_SUBJECT),
+                body: str = Form("", max_length=mailbox.MAX_BODY)):
     submission = _submission(request, submission_id, Scope.NOTICES_WRITE)
     _applicant(submission)
     if file.size is None or file.size > MAX_NOTICE_BYTES:
@@ -352,9 +355,6 @@ def send_notice(request: HttpRequest, submission_id: uuid.UUID,
     data = file.read()
     if not data.startswith(b"%PDF"):
         raise bad_request(_("The notice must be a PDF file of at most 10 MB."))
-    if len(subject) > mailbox.MAX_SUBJECT or len(body) > mailbox.MAX_BODY:
-        raise bad_request(_("The subject must have 1 to 200 characters and the text at "
-                            "most 20,000."))
     if not subject.strip():
         with translation.override(submission.lang):
             subject = _("Notice on your application %(number)s") % {

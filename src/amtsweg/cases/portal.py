@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from amtsweg.core import bodylimit
 from amtsweg.submissions import actions as submission_actions
 from amtsweg.submissions.models import Submission
 from amtsweg.submissions.views import _may_see
@@ -19,6 +20,8 @@ from .models import Case, CaseEvent
 ANSWER_FILE = {"file": {"types": ["application/pdf", "image/jpeg", "image/png"],
                         "max_size": 10 * 1024 * 1024, "max_count": 5},
                "label": {"de": "Nachweis", "en": "Document"}}
+bodylimit.allow("case_portal:detail",
+                ANSWER_FILE["file"]["max_count"] * ANSWER_FILE["file"]["max_size"])
 
 
 def _case(request: HttpRequest, receipt: str) -> Case:

@@ -11,7 +11,6 @@ The file comes from a person, so the parser resolves no entities, loads nothing 
 network, refuses a DOCTYPE and caps the size.
 """
 
-import json
 import math
 import re
 import unicodedata
@@ -21,7 +20,7 @@ from typing import Any, Literal
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from amtsweg.core import patterns
+from amtsweg.core import patterns, safejson
 
 MAX_BYTES = 5 * 1024 * 1024
 REPEAT_CAP = 99  # "*" in FIM; our limits allow 1,000 answer items per form
@@ -582,8 +581,8 @@ class _Importer:
         if not raw:
             return {}
         try:
-            value = json.loads(raw)
-        except ValueError:
+            value = safejson.loads(raw)
+        except safejson.JsonError:
             value = None
         if not isinstance(value, dict):
             self.warnings.append(_('The constraints of %(id)s ("%(raw)s", line %(line)d) could '

@@ -11,10 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from amtsweg.accounts.profile import has_level
+from amtsweg.core import bodylimit
 from amtsweg.core import files as core_files
 
 from . import actions
 from .models import Attachment, Message
+
+bodylimit.allow("mailbox:detail", actions.MAX_ATTACHMENTS * actions.MAX_ATTACHMENT_BYTES)
 
 
 @login_required
