@@ -221,6 +221,8 @@ AREA_BENCHES = [
     ("documents", "receipt PDF"),
     ("submissions", "applying online: submissions over HTTP on PostgreSQL, receipt, step "
                     "view, save_version"),
+    ("patterns", "regular-expression denial of service: areas API, designer patterns, "
+                 "the former code"),
 ]
 
 

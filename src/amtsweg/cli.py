@@ -6,6 +6,7 @@
 """
 
 import argparse
+import io
 import os
 import shutil
 import signal
@@ -111,6 +112,26 @@ def refuse_unsafe_start(*, data: bool = True) -> None:
         sys.exit(2)
 
 
+def audit_checkpoint() -> None:
+    """Verify the audit chains against the heads exported last time and export them anew
+    (audit/heads.py); a broken chain is reported loudly but does not stop the platform."""
+    from django.conf import settings
+    from django.core.management import CommandError, call_command
+    from django.db import connections
+
+    try:
+        call_command("audit_verify", "--checkpoint", verbosity=0, stdout=io.StringIO())
+    except CommandError as exc:
+        print(f"AUDIT LOG CHECK FAILED: {exc}. `amtsweg audit_verify --heads "
+              f"{settings.AUDIT_HEADS_FILE}` lists the problems (docs/audit.md). If you "
+              "started over with a new database on purpose, move that file aside.",
+              file=sys.stderr)
+    except Exception as exc:
+        print(f"Audit log check could not run: {exc!r}", file=sys.stderr)
+    finally:
+        connections.close_all()
+
+
 def run(args: argparse.Namespace) -> None:
     """Prepare the database and serve the platform with granian and the task worker."""
     _setup_django()
@@ -140,6 +161,7 @@ def run(args: argparse.Namespace) -> None:
 
     sign_destinations.enqueue()  # the worker signs what the key or data change made stale
     reap_jobs()  # tasks whose worker died with the last run go back to the queue
+    audit_checkpoint()
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "amtsweg.settings"}
     # Children get their own session, so Ctrl+C reaches only this process, which then stops
@@ -170,6 +192,7 @@ def run(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGINT, stop)
     try:
         next_reap = time.monotonic() + REAP_EVERY
+        next_audit = time.monotonic() + settings.AUDIT_CHECKPOINT_EVERY
         while all(child.poll() is None for child in children):
             try:
                 children[-1].wait(timeout=1)
@@ -178,6 +201,9 @@ def run(args: argparse.Namespace) -> None:
             if not args.no_worker and time.monotonic() >= next_reap:
                 reap_jobs()
                 next_reap = time.monotonic() + REAP_EVERY
+            if not args.no_worker and time.monotonic() >= next_audit:
+                audit_checkpoint()
+                next_audit = time.monotonic() + settings.AUDIT_CHECKPOINT_EVERY
     finally:
         stop()
         for child in children:

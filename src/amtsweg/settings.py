@@ -260,10 +260,89 @@ LOGGING = {
 
 # Reverse proxies in front of the platform (issue 11, findings 2 and 6): comma-separated
 # addresses or networks, or "none" when clients connect directly. Production needs it set.
-_trusted_proxies = os.environ.get("TRUSTED_PROXIES", "").strip()
-TRUSTED_PROXIES_CONFIGURED = bool(_trusted_proxies)
-TRUSTED_PROXIES = [p.strip() for p in _trusted_proxies.split(",")
-                   if p.strip() and p.strip().lower() != "none"]
+# Unset, empty or "none": REMOTE_ADDR is the client and X-Forwarded-For is ignored; a value
+# that is no address or network stops the start (core.clientip reads the header).
+TRUSTED_PROXIES_RAW = os.environ.get("TRUSTED_PROXIES")
+TRUSTED_PROXIES_CONFIGURED = bool((TRUSTED_PROXIES_RAW or "").strip())
+
+
+def _trusted_proxies(raw: str | None) -> list[str]:
+    import ipaddress
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    entries = [e.strip() for e in (raw or "").split(",") if e.strip()]
+    if [e.lower() for e in entries] == ["none"]:
+        return []
+    try:
+        return [str(ipaddress.ip_network(e, strict=False)) for e in entries]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+
+
+TRUSTED_PROXIES = _trusted_proxies(TRUSTED_PROXIES_RAW)
+# Where throttle counters live: "cache" (Redis, shared by every process and node) when
+# REDIS_URL is set, else "database" (one row per counter, atomic upserts), never per process.
+THROTTLE_STORE = os.environ.get("THROTTLE_STORE", "cache" if os.environ.get("REDIS_URL")
+                                else "database")
+# Mails to an address a stranger types (registration, password reset, resend confirmation,
+# organisation invitations): per target address and per client address within the window.
+MAIL_THROTTLE_PER_ADDRESS = int(os.environ.get("MAIL_THROTTLE_PER_ADDRESS", "5"))
+MAIL_THROTTLE_PER_CLIENT = int(os.environ.get("MAIL_THROTTLE_PER_CLIENT", "20"))
+MAIL_THROTTLE_WINDOW = int(os.environ.get("MAIL_THROTTLE_WINDOW", "3600"))
+
+# Issue 11, finding 4: wrong second-factor codes are counted per account across logins; every
+# SECOND_FACTOR_LOCK_AFTER wrong codes lock the second factor, first for
+# SECOND_FACTOR_LOCK_SECONDS, then twice as long each time, at most ..._MAX_SECONDS.
+SECOND_FACTOR_LOCK_AFTER = int(os.environ.get("SECOND_FACTOR_LOCK_AFTER", "5"))
+SECOND_FACTOR_LOCK_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_SECONDS", "300"))
+SECOND_FACTOR_LOCK_MAX_SECONDS = int(os.environ.get("SECOND_FACTOR_LOCK_MAX_SECONDS", "86400"))
+
+# Issue 11, finding 11: besides length, similarity to e-mail and names, and Django's common
+# passwords: no repetitions or sequences, and none of the shipped list of leaked passwords.
+AUTH_PASSWORD_VALIDATORS = [
+    *AUTH_PASSWORD_VALIDATORS,
+    {"NAME": "amtsweg.accounts.validators.PredictablePasswordValidator"},
+    {"NAME": "amtsweg.accounts.validators.BreachedPasswordValidator"},
+]
+
+# Finding 7 (issue 11), webhook SSRF: user-configured URLs are called by core/outbound.py
+# only, https only and only to public addresses. WEBHOOK_ALLOW_HTTP allows plain http (demos
+# and tests; refused by `check --deploy`); WEBHOOK_ALLOWED_NETWORKS lists networks (CIDR,
+# comma-separated) that may be called although they are not public, e.g. a Fachverfahren in
+# the Kommune's own data centre, or 127.0.0.0/8 for a test receiver.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
+WEBHOOK_ALLOWED_NETWORKS = os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "")
+
+# Finding 15 (issue 11), audit chain: entries are HMACed with the audit key, which is not in
+# the database (audit/keys.py). AUDIT_KEY: base64 of 32 bytes, the same on all nodes; unset,
+# a key is generated once into var/audit_key (0600). It is independent of the master key
+# (FIELD_ENCRYPTION_KEY): keep it as long as the log. AUDIT_OLD_KEYS: former audit keys,
+# comma-separated, newest first, that still verify older entries after a rotation.
+# AUDIT_HEADS_FILE: where `audit_verify --checkpoint` (and `amtsweg run` every
+# AUDIT_CHECKPOINT_EVERY seconds) keeps the signed heads; put it outside the database's reach.
+AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+AUDIT_OLD_KEYS = [k.strip() for k in os.environ.get("AUDIT_OLD_KEYS", "").split(",") if k.strip()]
+AUDIT_HEADS_FILE = os.environ.get("AUDIT_HEADS_FILE", str(VAR_DIR / "audit_heads.json"))
+AUDIT_CHECKPOINT_EVERY = int(os.environ.get("AUDIT_CHECKPOINT_EVERY", "3600"))
+# Issue 11, finding 10 (deeply nested JSON): limits of core.safejson.loads, the one parser of
+# JSON from outside (API bodies, the designer's JSON fields and imports, JSON inside FIM files).
+JSON_MAX_BYTES = int(os.environ.get("JSON_MAX_BYTES", str(2 * 1024 * 1024)))
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
+
+# Issue 11, finding 3 (no request size limit): every route accepts REQUEST_BODY_LIMIT bytes of
+# body; routes with files or JSON documents allow more (core.bodylimit.allow), never more than
+# REQUEST_BODY_MAX. Checked before the body is read (413 otherwise).
+REQUEST_BODY_LIMIT = int(os.environ.get("REQUEST_BODY_LIMIT", str(1024 * 1024)))
+REQUEST_BODY_MAX = int(os.environ.get("REQUEST_BODY_MAX", str(100 * 1024 * 1024)))
+# After the session, language and user are known (the 413 page needs them); nothing before it
+# reads the body (CsrfViewMiddleware reads POST in process_view, which runs after it).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "amtsweg.core.bodylimit.RequestBodyLimitMiddleware")
+
+# Issue 11, finding 16 (OpenAPI documents and answers): every error answer under /api/ is
+# problem+json, also those ninja makes itself (405).
+MIDDLEWARE.append("amtsweg.api.problems.ApiProblemMiddleware")
 
 # Issue 11, finding 12: `Cache-Control: no-store` on every answer that may carry personal
 # data (personal paths, or a request with a session or an Authorization header); outside the

@@ -1,9 +1,12 @@
 import os
 
 from django.contrib import admin
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.urls import include, path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from amtsweg.accounts import views_oidc
@@ -50,6 +53,32 @@ if os.environ.get("AMTSWEG_BENCH_VIEWS") == "1":
     from amtsweg.submissions import bench_views
 
     urlpatterns.append(path("__bench__/bare-submit/", bench_views.bare_submit))
+
+
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Bad requests Django refuses itself (SuspiciousOperation), among them bodies above a
+    limit (core.bodylimit and DATA_UPLOAD_*): 413 for those, 400 otherwise; never a bare
+    page."""
+    if isinstance(exception, TOO_LARGE):
+        limit = getattr(exception, "limit", None)
+        if request.path.startswith("/api/"):
+            detail = (_("The request body is larger than the %(size)s this address accepts.")
+                      % {"size": filesizeformat(limit)} if limit else
+                      _("The request is larger than this address accepts."))
+            return problem_response(request, Problem(413, _("Request too large"), detail,
+                                                     "request-too-large"))
+        back = request.META.get("HTTP_REFERER", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()},
+                                               require_https=request.is_secure()):
+            back = ""
+        return render(request, "413.html", {"limit": limit, "back": back}, status=413)
+    if request.path.startswith("/api/"):
+        return problem_response(request, Problem(
+            400, _("Bad request"), _("The request could not be read.")))
+    return render(request, "400.html", status=400)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -14,12 +14,14 @@ from tests.accounts.test_accounts import PASSWORD, login, registered_user
 pytestmark = pytest.mark.django_db
 
 
-def set_up_app(client) -> tuple[str, list[str]]:
+def set_up_app(client, password: str = PASSWORD) -> tuple[str, list[str]]:
+    """Set up the app; the password is asked again (issue 11, finding 8)."""
     page = client.get("/konto/2fa/einrichten/").content.decode()
     assert "<svg" in page
     secret = client.session["totp_secret"]
     assert " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) in page
-    response = client.post("/konto/2fa/einrichten/", {"code": pyotp.TOTP(secret).now()})
+    response = client.post("/konto/2fa/einrichten/", {"code": pyotp.TOTP(secret).now(),
+                                                      "confirm": password})
     assert response.status_code == 200
     codes = re.findall(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>", response.content.decode())
     assert len(codes) == 10
@@ -99,7 +101,8 @@ def test_wrong_setup_code_saves_nothing(client):
     user = registered_user(client)
     login(client)
     client.get("/konto/2fa/einrichten/")
-    assert client.post("/konto/2fa/einrichten/", {"code": "123456"}).status_code == 400
+    assert client.post("/konto/2fa/einrichten/", {"code": "123456",
+                                                  "confirm": PASSWORD}).status_code == 400
     assert not twofactor.has_device(user)
 
 
@@ -107,9 +110,9 @@ def test_citizen_can_switch_it_off_with_a_code(client):
     user = registered_user(client)
     login(client)
     secret, _ = set_up_app(client)
-    client.post("/konto/2fa/ausschalten/", {"code": "000000"})
+    client.post("/konto/2fa/ausschalten/", {"confirm": "000000"})
     assert twofactor.has_device(user)
-    client.post("/konto/2fa/ausschalten/", {"code": code_at(secret, 1)})
+    client.post("/konto/2fa/ausschalten/", {"confirm": code_at(secret, 1)})
     assert not twofactor.has_device(user)
 
 
@@ -130,7 +133,7 @@ def test_staff_must_set_up_two_factors_before_anything_else():
     secret, _ = set_up_app(client)
     assert client.get("/admin/").status_code == 200
     # staff cannot switch it off
-    client.post("/konto/2fa/ausschalten/", {"code": code_at(secret, 1)})
+    client.post("/konto/2fa/ausschalten/", {"confirm": code_at(secret, 1)})
     assert TotpDevice.objects.filter(user__email="sb@example.org").exists()
     # next login asks for the code
     c = Client()

@@ -1,5 +1,6 @@
 """Routing API in the FIT-Connect shape: routes, areas, problem+json errors, rate limit."""
 
+import time
 import uuid
 
 import pytest
@@ -180,6 +181,41 @@ def test_bad_area_searches(client, params):
     response = client.get(AREAS, params)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("expression", [
+    pytest.param("a" * 36 + "***", id="issue-11"),  # 5.6 s with the former regex check
+    "a" * 60 + "***", "a" * 1000 + "***", "*" * 1000, "ab*" * 33 + "**", "a*" * 500,
+    "ab" + "*ab" * 30 + "***", "Fulda" * 20 + "x***",
+])
+def test_pathological_area_expressions_are_refused_at_once(client, expression):
+    """Finding 1 of issue 11: the expression is checked by hand, its length first."""
+    started = time.perf_counter()
+    response = client.get(AREAS, {"areaSearchexpression": expression})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert time.perf_counter() - started < 0.5
+
+
+def test_wildcards_with_many_pieces_stay_fast(client):
+    expression = "ab*" * 33  # 99 characters: the longest accepted, 33 pieces
+    started = time.perf_counter()
+    response = client.get(AREAS, {"areaSearchexpression": [expression] * 10})
+    assert response.status_code == 200 and response.json()["totalCount"] == 0
+    assert time.perf_counter() - started < 1
+
+
+def test_star_is_the_only_wildcard(client):
+    names = {a["name"] for a in client.get(
+        AREAS, {"areaSearchexpression": "Ful*tal"}).json()["areas"]}
+    assert names == {"Fuldatal"}
+    assert {a["name"] for a in client.get(
+        AREAS, {"areaSearchexpression": "*uldat*"}).json()["areas"]} == {"Fuldatal"}
+    for literal in ("Fu?da*", "[F]ulda*", "Fu[a-z]da"):
+        body = client.get(AREAS, {"areaSearchexpression": literal}).json()
+        assert body["totalCount"] == 0, literal
+    both = client.get(AREAS, {"areaSearchexpression": "Fu**tal"}).json()
+    assert {a["name"] for a in both["areas"]} == {"Fuldatal"}
 
 
 def test_rate_limit_headers_and_429(client, settings):

@@ -2,17 +2,18 @@
 and submission, retried with exponential backoff until the receiver answers 2xx."""
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from amtsweg.api import clients, webhooks
-from amtsweg.api.models import WebhookDelivery
+from amtsweg.api.models import ApiClient, WebhookDelivery
 
 from .conftest import make_client, submit
 
@@ -21,25 +22,40 @@ pytestmark = pytest.mark.django_db
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
-class Receiver:
-    """A local HTTP endpoint that answers 500 to the first `fail` requests, then 200."""
+@pytest.fixture(autouse=True)
+def _local_receivers(settings):
+    """The receivers of these tests listen on plain http on 127.0.0.1, which production
+    refuses (core.outbound); the operator's two switches allow it here."""
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_NETWORKS = "127.0.0.0/8"
 
-    def __init__(self, fail: int) -> None:
+
+class Receiver:
+    """A local HTTP endpoint that answers 500 to the first `fail` requests, then 200 (or
+    `status` with a Location header, for redirects)."""
+
+    def __init__(self, fail: int, status: int = 200, location: str = "") -> None:
         self.fail, self.requests = fail, []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests.append((dict(self.headers.items()), body))
-                self.send_response(500 if len(outer.requests) <= outer.fail else 200)
+                self.send_response(500 if len(outer.requests) <= outer.fail else status)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/callbacks/amtsweg"
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}/callbacks/amtsweg"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -138,3 +154,85 @@ def test_a_revoked_client_gets_no_more_attempts(adoption, standesamt):
         submission = submit(adoption)
         assert webhooks.deliver_webhook.call(made.client.pk, str(submission.pk)) == 0
         assert receiver.requests == []
+
+
+# --- finding 7 of issue 11: webhook SSRF ----------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/hook",
+    "http://127.0.0.1:6379", "HTTP://127.0.0.1:6379", "https://[::1]/hook",
+    "https://[::ffff:169.254.169.254]/", "https://100.64.0.1/", "https://localhost/hook",
+])
+def test_internal_addresses_are_refused_when_the_client_is_created(standesamt, settings, url):
+    settings.WEBHOOK_ALLOW_HTTP = False
+    settings.WEBHOOK_ALLOWED_NETWORKS = ""
+    with translation.override("en"), pytest.raises(
+            clients.ClientError, match=r"https://|public internet address"):
+        clients.create(authority=standesamt, name="FV", webhook_url=url)
+    assert not ApiClient.objects.filter(name="FV").exists()
+
+
+def test_a_redirect_is_a_failed_delivery_and_is_not_followed(adoption, standesamt):
+    with Receiver(fail=0) as internal, \
+            Receiver(fail=0, status=302, location=internal.url) as receiver:
+        clients.create(authority=standesamt, name="FV", webhook_url=receiver.url)
+        submission = submit(adoption)  # immediate backend: one attempt, which fails
+        assert len(receiver.requests) == 1
+        assert internal.requests == []  # the worker did not call the Location
+    delivery = WebhookDelivery.objects.get(submission=submission)
+    assert delivery.delivered_at is None and delivery.attempts == 1
+    assert delivery.last_status == "HTTP 302 (redirects are not followed)"
+
+
+def test_the_address_is_checked_again_at_delivery(adoption, standesamt, settings,
+                                                  monkeypatch, caplog):
+    """A name that was public when the client was registered and points into the local
+    network when the webhook goes out (DNS changed, or rebinding) is not called."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ""
+    real = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])
+
+    def resolver(host, port, *args, **kwargs):
+        if host != "hook.example.org":
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
+                 (next(answers, "127.0.0.1"), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    with Receiver(fail=0) as receiver:
+        made = clients.create(authority=standesamt, name="FV",
+                              webhook_url=f"http://hook.example.org:{receiver.port}/h")
+        submission = submit(adoption)
+        with pytest.raises(webhooks.WebhookFailed, match="refused"):
+            webhooks.deliver_webhook.call(made.client.pk, str(submission.pk))
+        assert receiver.requests == []
+    delivery = WebhookDelivery.objects.get(submission=submission)
+    assert delivery.delivered_at is None
+    assert delivery.last_status == "refused: 127.0.0.1 is not a public internet address"
+
+
+def test_a_capitalised_scheme_is_delivered_not_silently_dropped(adoption, standesamt):
+    with Receiver(fail=0) as receiver:
+        url = receiver.url.replace("http://", "HTTP://")
+        made = clients.create(authority=standesamt, name="FV", webhook_url=url)
+        assert made.client.webhook_url == receiver.url  # stored normalised
+        # a row written before the check normalised is read by the same parser
+        ApiClient.objects.filter(pk=made.client.pk).update(webhook_url=url)
+        submission = submit(adoption)
+        assert len(receiver.requests) == 1
+    assert WebhookDelivery.objects.get(submission=submission).delivered_at is not None
+
+
+def test_an_unreachable_receiver_is_never_logged_as_delivered(adoption, standesamt):
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    made = clients.create(authority=standesamt, name="FV",
+                          webhook_url=f"http://127.0.0.1:{port}/hook")
+    submission = submit(adoption)
+    with pytest.raises(webhooks.WebhookFailed):
+        webhooks.deliver_webhook.call(made.client.pk, str(submission.pk))
+    delivery = WebhookDelivery.objects.get(submission=submission)
+    assert delivery.delivered_at is None and delivery.attempts == 2
+    assert delivery.last_status.startswith("ConnectionRefusedError")

@@ -3,6 +3,7 @@
 preview), carrying the text over to new drafts and copies, and the issued notice using it."""
 
 import re
+import time
 import uuid
 
 import pytest
@@ -126,6 +127,41 @@ def test_check_outcome_blocks_and_length(body, expected):
     with translation.override("en"):
         problems = noticetext.check(body, fields=(), outcomes=OUTCOMES)
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param("{{" + " " * 2000 + "x", id="placeholder-2000"),  # 8 s with the former regex
+    pytest.param("{{#" + " " * 2000 + "x", id="outcome-2000"),  # 7.6 s
+    pytest.param("# a" + " " * 19990 + "x", id="heading"),  # 3 s
+    pytest.param("- a" + " " * 19990 + "x", id="bullet"),  # 2.7 s
+    pytest.param("{{" + " " * 19990 + "x", id="placeholder"),  # hours
+    pytest.param(("{{ " + " " * 300 + "\n") * 60, id="many-lines"),
+    pytest.param("{{" * 10000, id="braces"),
+])
+def test_pathological_lines_take_linear_time(body):
+    """Issue 11: no two neighbouring repetitions of the markup regexes match the same
+    characters, so a designer's line of spaces costs microseconds, not minutes."""
+    started = time.perf_counter()
+    noticetext.check(body, fields=(), outcomes=OUTCOMES)
+    noticetext.to_blocks(body, {}, "bewilligt")
+    assert time.perf_counter() - started < 0.5
+
+
+def test_white_space_around_names_and_at_line_ends_is_dropped():
+    blocks = noticetext.to_blocks("#  Titel \t \n-  Punkt  \n\n{{\tfee  }} Euro", {"fee": "5"},
+                                  None)
+    assert [b["runs"] if "runs" in b else b["items"] for b in blocks] == [
+        [{"text": "Titel", "bold": False}], [[{"text": "Punkt", "bold": False}]],
+        [{"text": "5 Euro", "bold": False}]]
+    assert noticetext.placeholders("{{  case.receipt_number\t}}") == ["case.receipt_number"]
+    assert noticetext.select("{{ # bewilligt }}\nJa\n{{/ bewilligt }}", "bewilligt") == ["Ja"]
+
+
+def test_an_overlong_text_is_refused_before_it_is_parsed():
+    body = "{{ x }}" * (noticetext.MAX_LENGTH // 7 + 1)
+    with translation.override("en"):
+        assert noticetext.check(body, fields=(), outcomes=OUTCOMES) == [
+            f"The text is longer than {noticetext.MAX_LENGTH} characters."]
 
 
 TEXT = st.text(alphabet=st.sampled_from(

@@ -312,6 +312,31 @@ def test_v2_praezisierung_and_codelist():
     assert validate_definition(r.definition) == []
 
 
+def test_fim_patterns_that_need_backtracking_are_dropped_with_a_warning():
+    """FIM patterns run on RE2 like the designer's (issue 11): a lookahead or backreference
+    cannot, so the field is imported without it and the designer is told why."""
+    def field(fim_id, pattern):
+        return v3_field(fim_id, "Kennung", extra=f'<xdf:praezisierung pattern="{pattern}"/>')
+
+    with translation.override("en"):
+        r = import_xdatenfelder(v3_schema(
+            s("1:1", field("F1", "(?=[A-Z])[A-Z0-9]{5}")),
+            s("1:1", field("F2", "([A-Z])\\1[0-9]{3}")),
+            s("1:1", field("F3", "(a{1,30}){1,30}")),
+            s("1:1", field("F4", "[A-Z]{2}[0-9]{5}")),
+        ))
+    f1, f2, f3, f4 = r.definition["steps"][0]["items"]
+    assert "pattern" not in f1 and "pattern" not in f2
+    assert f3["pattern"] == "^(?:(a{1,30}){1,30})$"
+    assert f4["pattern"] == "^(?:[A-Z]{2}[0-9]{5})$"
+    [w1] = [w for w in r.warnings if "F1" in w]
+    [w2] = [w for w in r.warnings if "F2" in w]
+    assert "(?=[A-Z])[A-Z0-9]{5}" in w1 and "Lookarounds are not supported" in w1
+    assert "Backreferences are not supported" in w2
+    assert not [w for w in r.warnings if "F3" in w or "F4" in w]
+    assert validate_definition(r.definition) == []
+
+
 def test_make_key():
     assert make_key("Straße") == "strasse"
     assert make_key("Größe (in cm)") == "groesse_in_cm"

@@ -307,6 +307,35 @@ def test_publish_errors_are_shown(dclient, designer):
     assert draft(service).state == "draft"
 
 
+def test_a_pattern_that_needs_backtracking_is_refused_with_a_german_sentence(designer):
+    """Patterns run on RE2 (issue 11): what it cannot run is refused on save and on publish,
+    with a sentence naming the problem at the field."""
+    client = client_for(designer)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "de"
+    service = make_service(designer)
+    version = draft(service)
+    before = version.form
+    item = before["steps"][0]["items"][0]
+    r = post_editor(client, version, {"op": "item_save", "addr": "0.0",
+                                      **item_data(item, pattern=r"^(\w)\1+$")})
+    page = r.content.decode()
+    assert r.status_code == 400
+    assert "Das Muster verweist auf eine frühere Gruppe zurück (\\1)." in page
+    assert 'id="id_item-pattern-error"' in page
+    version.refresh_from_db()
+    assert version.form == before
+    r = post_editor(client, version, {"op": "item_save", "addr": "0.0",
+                                      **item_data(item, pattern="(a{1,30}){1,30}")})
+    assert r.status_code == 302  # harmless on RE2
+    # a draft that holds such a pattern from before cannot be published
+    broken = dict(before, steps=[dict(before["steps"][0], items=[
+        dict(item, pattern="^(?=[A-Z])\\w+$"), *before["steps"][0]["items"][1:]])])
+    ServiceVersion.objects.filter(pk=version.pk).update(form=broken)
+    r = client.post(f"/verwaltung/dienste/{service.slug}/v1/veroeffentlichen/", follow=True)
+    assert "Das Muster schaut voraus oder zurück ((?=…))." in r.content.decode()
+    assert draft(service).state == "draft"
+
+
 def test_leistung_search(dclient):
     r = dclient.get("/verwaltung/leistungen/", {"scratch-leistung": "Geburtsurkunde"})
     assert "99027002012000" in r.content.decode()

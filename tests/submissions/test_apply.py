@@ -330,3 +330,17 @@ def test_expired_drafts_are_purged_with_their_files(client, small_service,
     assert not Draft.objects.filter(pk=draft.pk).exists()
     assert not Upload.objects.filter(stored_name=stored).exists()
     assert not default_storage.exists(stored)
+
+
+def test_links_to_continue_to_one_typed_address_are_limited(client, small_service, settings):
+    """Issue 11, finding 6: a guest draft mails a link to the typed address; a stranger must
+    not be able to flood someone's mailbox with them."""
+    from tests.accounts.conftest import CommitClient as Client
+
+    settings.MAIL_THROTTLE_PER_ADDRESS = 2
+    mail.outbox.clear()
+    url = reverse("submissions:start", args=[small_service.service.slug, "06635001"])
+    statuses = [Client().post(url, {"email": "opfer@example.org"}).status_code
+                for _ in range(4)]
+    assert statuses == [302, 302, 400, 400]
+    assert sum("opfer@example.org" in m.to for m in mail.outbox) == 2

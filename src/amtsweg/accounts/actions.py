@@ -4,16 +4,19 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_logged_in
 from django.core import signing
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from amtsweg.audit import actions as audit
+from amtsweg.core import clientip
 from amtsweg.core.mail import send_after_commit
 
 from . import binding, profile, throttle, twofactor
@@ -53,9 +56,12 @@ def register(request: HttpRequest | None, *, email: str, password: str,
     """Create an account and send the confirmation link.
 
     An address that already has an account gets a notice instead; the person registering sees
-    the same answer either way, so registration does not reveal who has an account.
+    the same answer either way, so registration does not reveal who has an account. Both ways
+    cost the same (issue 11, finding 5): the password is hashed on both (the hash is most of
+    the time), and both enqueue one mail for the worker instead of sending it.
     """
     email = User.objects.normalize_email(email).lower()
+    hashed = make_password(password)
     existing = User.objects.filter(email=email).first()
     if existing is not None:
         send_after_commit(
@@ -63,8 +69,8 @@ def register(request: HttpRequest | None, *, email: str, password: str,
             {"login_url": _absolute(request, reverse("accounts:login")),
              "reset_url": _absolute(request, reverse("accounts:password_reset"))})
         return None
-    user = User.objects.create_user(email, password, first_name=first_name,
-                                    last_name=last_name)
+    user = User.objects.create(email=email, password=hashed, first_name=first_name,
+                               last_name=last_name)
     Consent.objects.create(user=user, kind=Consent.Kind.PRIVACY)
     send_verification(request, user)
     return user
@@ -95,7 +101,7 @@ def confirm_email(token: str) -> User | None:
 
 def password_login(request: HttpRequest, *, email: str, password: str) -> User:
     """Log in with e-mail and password (trust level basis), throttled per account and IP."""
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = clientip.client_key(request)
     generic = _("The e-mail address or the password is not right, or there were too many "
                 "attempts. Please check your entry or try again in 15 minutes.")
     if throttle.is_blocked(email, ip):
@@ -120,6 +126,16 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> User:
     return user
 
 
+def code_refusal(verdict: twofactor.Verdict) -> str:
+    """The sentence for a refused code: wrong, or the second factor is locked for now."""
+    if verdict.locked_until is not None:
+        until = formats.date_format(timezone.localtime(verdict.locked_until), "j.n.Y H:i")
+        return _("Too many wrong codes: the login with two factors of this account is locked "
+                 "until %(until)s. Please try again after that time.") % {"until": until}
+    return _("The code is not right or was already used. Enter the current code from your "
+             "app or one of your recovery codes.")
+
+
 def pending_second_factor(request: HttpRequest) -> User | None:
     """The account whose password was just right, if the code is still awaited."""
     pk, at = request.session.get("2fa_user"), request.session.get("2fa_at", 0)
@@ -138,9 +154,9 @@ def second_factor_login(request: HttpRequest, code: str) -> User:
         for key in ("2fa_user", "2fa_at", "2fa_tries"):
             request.session.pop(key, None)
         raise LoginRefused(_("Too many wrong codes. Please log in again."))
-    if not twofactor.verify(user, code):
-        raise LoginRefused(_("The code is not right or was already used. Enter the current "
-                             "code from your app or one of your recovery codes."))
+    verdict = twofactor.verify(user, code)
+    if not verdict:
+        raise LoginRefused(code_refusal(verdict))
     for key in ("2fa_user", "2fa_at", "2fa_tries"):
         request.session.pop(key, None)
     login(request, user, backend=BACKEND)
@@ -149,20 +165,65 @@ def second_factor_login(request: HttpRequest, code: str) -> User:
     return user
 
 
+def _looks_like_code(text: str) -> bool:
+    """A TOTP code (6 digits) or a recovery code (10 hex digits); passwords are longer."""
+    compact = "".join(text.split()).replace("-", "")
+    return (len(compact) == 6 and compact.isdecimal()) or (
+        len(compact) == 10 and all(c in "0123456789abcdefABCDEF" for c in compact))
+
+
+def reauthenticate(request: HttpRequest, user: User, proof: str) -> str | None:
+    """Check the password or a current second-factor code again before the second factor
+    changes; None when right, else the sentence to show. Wrong passwords count towards the
+    login limit, wrong codes towards the second-factor lock."""
+    if _looks_like_code(proof) and twofactor.has_device(user):
+        verdict = twofactor.verify(user, proof)
+        return None if verdict else code_refusal(verdict)
+    client = clientip.client_key(request)
+    if throttle.is_blocked(user.email, client) or not user.check_password(proof):
+        throttle.record_failure(user.email, client)
+        return _("The password or the code is not right, or there were too many attempts. "
+                 "Please try again, later if need be.")
+    return None
+
+
+def _second_factor_changed(user: User, action: str, subject: str, template: str) -> None:
+    audit.record(tenant=audit.PLATFORM, actor=audit.actor_of(user), action=action,
+                 object_type="accounts.user", object_id=user.pk)
+    twofactor.notify_holder(user, subject, template, {})
+
+
+@transaction.atomic
 def enable_second_factor(request: HttpRequest, user: User, secret: str,
                          code: str) -> list[str] | None:
-    """Save the authenticator app; the current session counts as two-factor from now on."""
+    """Save the authenticator app (the caller re-authenticated the person); the current
+    session counts as two-factor from now on. The holder is told by mail."""
+    replacing = twofactor.has_device(user)
     codes = twofactor.confirm_device(user, secret, code)
-    if codes is not None:
-        request.session["mfa"] = True
+    if codes is None:
+        return None
+    request.session["mfa"] = True
+    if replacing:
+        _second_factor_changed(user, "accounts.second_factor_replaced",
+                               _("A new authenticator app for your Servicekonto"),
+                               "accounts/mail/second_factor_replaced.txt")
+    else:
+        _second_factor_changed(user, "accounts.second_factor_enabled",
+                               _("Two-factor login for your Servicekonto is on"),
+                               "accounts/mail/second_factor_enabled.txt")
     return codes
 
 
-def disable_second_factor(request: HttpRequest, user: User, code: str) -> bool:
-    if user.is_staff or not twofactor.verify(user, code):
+@transaction.atomic
+def disable_second_factor(request: HttpRequest, user: User) -> bool:
+    """Switch two factors off (the caller re-authenticated the person); never for staff."""
+    if user.is_staff or not twofactor.has_device(user):
         return False
     twofactor.remove_device(user)
     request.session["mfa"] = False
+    _second_factor_changed(user, "accounts.second_factor_disabled",
+                           _("Two-factor login for your Servicekonto is off"),
+                           "accounts/mail/second_factor_disabled.txt")
     return True
 
 

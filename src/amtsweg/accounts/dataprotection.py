@@ -5,7 +5,7 @@ Apps above accounts (Postfach, applications, cases, payments) keep data of the a
 accounts must not import them, so each registers an export part here (``register_export``)
 and this module writes whatever is registered. What is deliberately left out is listed in
 ``NOT_EXPORTED`` with the reason; a test fails for a model that holds data of an account
-and is in neither (tests/accounts/test_dataprotection.py).
+and is in neither (tests/accounts/test_export_applications.py).
 """
 
 import io

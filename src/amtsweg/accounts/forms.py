@@ -34,8 +34,13 @@ class RegistrationForm(forms.Form):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("The two passwords are not the same."))
         if p1:
+            from .models import User
+
+            # the unsaved account, so that the similarity rule sees the address and names
+            candidate = User(email=data.get("email") or "", first_name=data.get("first_name")
+                             or "", last_name=data.get("last_name") or "")
             try:
-                password_validation.validate_password(p1)
+                password_validation.validate_password(p1, candidate)
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
@@ -55,6 +60,29 @@ class CodeForm(forms.Form):
         help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
         widget=forms.TextInput(attrs={**INPUT, "autocomplete": "one-time-code",
                                       "inputmode": "numeric"}))
+
+
+class ConfirmForm(forms.Form):
+    """Re-authentication before the second factor changes (issue 11, finding 8)."""
+
+    confirm = forms.CharField(
+        label=_("Your password or a current code from your present app"), strip=False,
+        max_length=256, widget=forms.PasswordInput(attrs={
+            **INPUT, "autocomplete": "current-password"}))
+
+    def __init__(self, *args, first_device: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if first_device:
+            self.fields["confirm"].label = _("Your password")
+
+
+class TotpSetupForm(ConfirmForm):
+    code = forms.CharField(
+        label=_("Code"), max_length=20,
+        help_text=_("The 6 digits the new app shows."),
+        widget=forms.TextInput(attrs={**INPUT, "autocomplete": "one-time-code",
+                                      "inputmode": "numeric"}))
+    field_order = ["code", "confirm"]
 
 
 class ResendForm(forms.Form):

@@ -90,6 +90,9 @@ class TotpDevice(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(
         default=0, help_text=_("Time step of the last accepted code: each code works once."))
+    failed_attempts = models.PositiveIntegerField(
+        default=0, help_text=_("Wrong codes since the last right one, across logins."))
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("authenticator app")

@@ -1,42 +1,32 @@
-"""Login throttling per account and per client address, in the cache (Redis at scale).
+"""Login throttling per account and per client address, in the shared counters of
+`core.throttle` (all web processes and nodes agree).
 
 Failures are counted for the e-mail address typed, whether an account exists or not, so the
 answer after the limit is the same for both.
 """
 
-import hashlib
-import time
-
 from django.conf import settings
-from django.core.cache import cache
+
+from amtsweg.core import throttle
 
 
-def _key(kind: str, value: str) -> str:
-    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
-    return f"login-fail:{kind}:{digest}"
+def _account(email: str) -> str:
+    return throttle.key("login-account", email)
 
 
-def _window() -> int:
-    return settings.LOGIN_THROTTLE_WINDOW
+def _client(client: str) -> str:
+    return throttle.key("login-client", client)
 
 
-def is_blocked(email: str, ip: str) -> bool:
-    return (cache.get(_key("account", email), 0) >= settings.LOGIN_THROTTLE_PER_ACCOUNT
-            or cache.get(_key("ip", ip), 0) >= settings.LOGIN_THROTTLE_PER_IP)
+def is_blocked(email: str, client: str) -> bool:
+    return (throttle.peek(_account(email)) >= settings.LOGIN_THROTTLE_PER_ACCOUNT
+            or throttle.peek(_client(client)) >= settings.LOGIN_THROTTLE_PER_IP)
 
 
-def record_failure(email: str, ip: str) -> None:
-    for key in (_key("account", email), _key("ip", ip)):
-        if not cache.add(key, 1, timeout=_window()):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.add(key, 1, timeout=_window())
+def record_failure(email: str, client: str) -> None:
+    for counter in (_account(email), _client(client)):
+        throttle.hit(counter, settings.LOGIN_THROTTLE_WINDOW)
 
 
 def reset(email: str) -> None:
-    cache.delete(_key("account", email))
-
-
-def now() -> float:
-    return time.time()
+    throttle.clear(_account(email))

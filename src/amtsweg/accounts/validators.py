@@ -1,3 +1,15 @@
+"""Password rules beyond Django's (issue 11, finding 11). Every place that sets a password
+passes the (possibly unsaved) user, so the similarity rule sees the e-mail and the names;
+tests/accounts/test_password_rules.py finds calls that leave the user out."""
+
+import gzip
+import string
+import unicodedata
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+
+from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -16,3 +28,85 @@ class MaximumLengthValidator:
 
     def get_help_text(self) -> str:
         return _("At most %(max)d characters.") % {"max": self.max_length}
+
+
+# Keyboard rows (German QWERTZ, QWERTY, AZERTY), the alphabet and the digits (cyclic, so that
+# 9 → 0 → 1 continues a sequence): neighbours in either direction are predictable.
+SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890", "1234567890ß", "qwertzuiopü",
+             "asdfghjklöä", "yxcvbnm", "qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop",
+             "qsdfghjklm", "wxcvbn")
+_NEIGHBOURS = {(s[i], s[i + 1]) for s in SEQUENCES for i in range(len(s) - 1)}
+_NEIGHBOURS |= {(b, a) for a, b in _NEIGHBOURS}
+MIN_SURPRISES = 8
+
+
+def surprises(password: str) -> int:
+    """How many characters of the password cannot be guessed from the one before: a
+    character that repeats its predecessor or is its neighbour in a sequence or keyboard row
+    counts only when it stands alone (runs of three or more are predictable as a whole)."""
+    text = password.lower()
+    steps = [(a == b or (a, b) in _NEIGHBOURS) for a, b in pairwise(text)]
+    in_run = [step and ((i > 0 and steps[i - 1]) or (i + 1 < len(steps) and steps[i + 1]))
+              for i, step in enumerate(steps)]
+    return (1 if text else 0) + sum(not r for r in in_run)
+
+
+def _periodic(text: str) -> bool:
+    """Made of one shorter piece repeated: abcabcabcabc, passwortpasswort."""
+    n = len(text)
+    return any(n % k == 0 and text == text[:k] * (n // k) for k in range(1, n // 2 + 1))
+
+
+class PredictablePasswordValidator:
+    """Refuses repetitions (aaaaaaaaaaaa), sequences (123456789012, abcdefghijkl) and keyboard
+    rows (qwertzuiopü): long enough for the length rule, guessed at once by any cracker."""
+
+    def validate(self, password: str, user=None) -> None:
+        if _periodic(password.lower()) or surprises(password) < MIN_SURPRISES:
+            raise ValidationError(
+                _("This password consists largely of repetitions or sequences (such as aaaa, "
+                  "1234 or qwertz). Choose one that is harder to guess."),
+                code="password_predictable")
+
+    def get_help_text(self) -> str:
+        return _("No repetitions or sequences such as aaaa, 1234 or qwertz.")
+
+
+BREACHED_LIST = Path(__file__).resolve().parent / "data" / "breached-passwords.txt.gz"
+
+
+@lru_cache(maxsize=1)
+def breached_passwords() -> frozenset[str]:
+    """The shipped list of leaked passwords (docs/data-sources.md) and Django's list of
+    common passwords, lower-cased; about 65,000 entries, loaded once per process."""
+    with gzip.open(BREACHED_LIST, "rt", encoding="utf-8") as fh:
+        entries = {line.strip() for line in fh if line.strip()}
+    return frozenset(entries | {p.lower() for p in CommonPasswordValidator().passwords})
+
+
+def _bases(password: str) -> set[str]:
+    """The password and the word inside it when only a predictable or short affix (a year and
+    a !, 1234) surrounds it: `Sommerzeit2024!` is tried as `sommerzeit` too."""
+    text = unicodedata.normalize("NFKC", password).strip().lower()
+    found = {text}
+    core = text.strip(string.digits + string.punctuation + string.whitespace)
+    if len(core) >= 4 and core != text:
+        start = text.index(core)
+        affixes = (text[:start], text[start + len(core):])
+        if all(len(a) <= 6 or surprises(a) <= 2 for a in affixes):
+            found.add(core)
+    return found
+
+
+class BreachedPasswordValidator:
+    """Refuses passwords that appear in lists of leaked passwords (offline, no lookup)."""
+
+    def validate(self, password: str, user=None) -> None:
+        if _bases(password) & breached_passwords():
+            raise ValidationError(
+                _("This password appears in lists of leaked passwords, so it is among the "
+                  "first that attackers try. Please choose another one."),
+                code="password_breached")
+
+    def get_help_text(self) -> str:
+        return _("No password that appears in lists of leaked passwords.")

@@ -19,8 +19,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from amtsweg.core import mail
+
 from . import actions, dataprotection, identity, organisations, profile, twofactor
-from .forms import CodeForm, LoginForm, PasswordResetForm, RegistrationForm, ResendForm
+from .forms import (
+    CodeForm,
+    ConfirmForm,
+    LoginForm,
+    PasswordResetForm,
+    RegistrationForm,
+    ResendForm,
+    TotpSetupForm,
+)
 from .identity import testeid
 from .models import Identity, PendingSamlResponse, TrustLevel, User
 
@@ -34,14 +44,27 @@ def safe_next(request: HttpRequest, default: str = "") -> str:
     return default or reverse("accounts:home")
 
 
+def _mail_allowed(request: HttpRequest, form, field: str = "email") -> bool:
+    """Count a mail to the typed address; over the limit the form says so (same answer for
+    addresses with and without an account)."""
+    try:
+        mail.count_typed_address(request, form.cleaned_data[field])
+    except mail.TooManyMails:
+        form.add_error(field, mail.TOO_MANY_MAILS)
+        return False
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        actions.register(request, email=d["email"], password=d["password1"],
-                         first_name=d["first_name"], last_name=d["last_name"])
-        return redirect("accounts:register_done")
+        if _mail_allowed(request, form):
+            d = form.cleaned_data
+            actions.register(request, email=d["email"], password=d["password1"],
+                             first_name=d["first_name"], last_name=d["last_name"])
+            return redirect("accounts:register_done")
+        return render(request, "accounts/register.html", {"form": form}, status=429)
     return render(request, "accounts/register.html", {"form": form})
 
 
@@ -69,6 +92,8 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 def resend(request: HttpRequest) -> HttpResponse:
     form = ResendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not _mail_allowed(request, form):
+            return render(request, "accounts/resend.html", {"form": form}, status=429)
         user = User.objects.filter(email=form.cleaned_data["email"].lower()).first()
         if user is not None and not user.email_verified:
             actions.send_verification(request, user)
@@ -129,7 +154,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "acting_for": organisations.acting_for(request),
         "memberships": request.user.memberships.select_related("organisation"),
         "has_2fa": twofactor.has_device(request.user),
-        "code_form": CodeForm(),
+        "confirm_form": ConfirmForm(),
     })
 
 
@@ -140,6 +165,11 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/mail/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
     extra_context = {"heading": gettext_lazy("Forgot your password?")}
+
+    def form_valid(self, form):
+        if not _mail_allowed(self.request, form):
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -185,38 +215,44 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def totp_setup(request: HttpRequest) -> HttpResponse:
-    """Set up the authenticator app; staff without one are sent here after login."""
+    """Set up the authenticator app; staff without one are sent here after login. Setting up
+    or replacing it needs the password or a current code again (not only the session)."""
     user = request.user
-    if twofactor.has_device(user) and not request.session.get("mfa"):
+    replacing = twofactor.has_device(user)
+    if replacing and not request.session.get("mfa"):
         return _confirm_existing_device(request)
     if request.method == "GET" or "totp_secret" not in request.session:
         request.session["totp_secret"] = twofactor.new_secret()
     secret = request.session["totp_secret"]
-    form = CodeForm(request.POST or None)
+    form = TotpSetupForm(request.POST or None, first_device=not replacing)
     error = ""
     if request.method == "POST" and form.is_valid():
-        codes = actions.enable_second_factor(request, user, secret, form.cleaned_data["code"])
-        if codes is not None:
-            del request.session["totp_secret"]
-            return render(request, "accounts/recovery_codes.html", {"codes": codes})
-        error = _("The code is not right. Enter the code your app shows now.")
+        error = actions.reauthenticate(request, user, form.cleaned_data["confirm"]) or ""
+        if not error:
+            codes = actions.enable_second_factor(request, user, secret,
+                                                 form.cleaned_data["code"])
+            if codes is not None:
+                del request.session["totp_secret"]
+                return render(request, "accounts/recovery_codes.html", {"codes": codes})
+            error = _("The code is not right. Enter the code your app shows now.")
     uri = twofactor.provisioning_uri(user, secret)
     return render(request, "accounts/totp_setup.html", {
         "form": form, "error": error, "qr": mark_safe(twofactor.qr_svg(uri)),  # noqa: S308
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "replacing": twofactor.has_device(user),
+        "replacing": replacing,
         "mandatory": user.is_staff,
-    }, status=400 if error else 200)
+    }, status=400 if error or form.errors else 200)
 
 
 def _confirm_existing_device(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        if twofactor.verify(request.user, form.cleaned_data["code"]):
+        verdict = twofactor.verify(request.user, form.cleaned_data["code"])
+        if verdict:
             request.session["mfa"] = True
             return redirect(safe_next(request))
-        error = _("The code is not right or was already used.")
+        error = actions.code_refusal(verdict)
     return render(request, "accounts/second_factor.html", {"form": form, "error": error},
                   status=400 if error else 200)
 
@@ -224,13 +260,16 @@ def _confirm_existing_device(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def totp_disable(request: HttpRequest) -> HttpResponse:
-    form = CodeForm(request.POST)
-    if form.is_valid() and actions.disable_second_factor(request, request.user,
-                                                         form.cleaned_data["code"]):
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Two-factor login stays on: please enter your password or "
+                                  "a current code."))
+    elif request.user.is_staff:
+        messages.error(request, _("Two-factor login stays on: your account must use it."))
+    elif error := actions.reauthenticate(request, request.user, form.cleaned_data["confirm"]):
+        messages.error(request, _("Two-factor login stays on.") + " " + error)
+    elif actions.disable_second_factor(request, request.user):
         messages.success(request, _("Two-factor login is switched off."))
-    else:
-        messages.error(request, _("Two-factor login stays on: the code was not right, or "
-                                  "your account must use it."))
     return redirect("accounts:home")
 
 

@@ -10,6 +10,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from amtsweg.core import mail
+
 from . import organisations
 from .models import Membership, Organisation
 
@@ -43,6 +45,14 @@ def index(request: HttpRequest) -> HttpResponse:
     }, status=400 if error else 200)
 
 
+def _count_invitation(request: HttpRequest, email: str) -> None:
+    """Invitations go to typed addresses: counted like every such mail (core.mail)."""
+    try:
+        mail.count_typed_address(request, email)
+    except mail.TooManyMails:
+        raise ValidationError(str(mail.TOO_MANY_MAILS)) from None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -53,6 +63,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action == "invite":
+                _count_invitation(request, request.POST.get("email", ""))
                 organisations.invite(request, request.user, org,
                                      email=request.POST.get("email", ""),
                                      role=request.POST.get("role", "member"))

@@ -8,6 +8,8 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from amtsweg.territory.lookup import territory_changed
 
+        from . import checks  # noqa: F401 - registers the webhook settings checks
+
         territory_changed.connect(_sign_in_background, dispatch_uid="sign-destinations")
 
         from amtsweg.submissions.signals import received

@@ -7,11 +7,9 @@ leaked database gives no usable token. The webhook secret is sealed with the fie
 """
 
 import hashlib
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -20,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from amtsweg.audit import actions as audit
-from amtsweg.core import crypto, tenantcrypto
+from amtsweg.core import crypto, outbound, tenantcrypto
 from amtsweg.territory.models import Authority
 
 from .models import ALL_SCOPES, ApiClient, webhook_secret_context
@@ -51,20 +49,13 @@ def actor(client: ApiClient) -> str:
 
 
 def check_webhook_url(url: str) -> str:
-    """HTTPS only (FIT-Connect requires it); plain HTTP only to this machine (tests, a
-    receiver on the same host)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ClientError(_("The webhook URL must be an https:// address."))
-    if parts.scheme == "http":
-        host = parts.hostname
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ClientError(_("The webhook URL must be an https:// address."))
-    return url
+    """The normalised URL (scheme and host in lower case), or ClientError with a sentence:
+    https only (FIT-Connect requires it), to a public address (core.outbound, which checks
+    the address again at every delivery)."""
+    try:
+        return outbound.check_url(url)
+    except outbound.OutboundRefused as exc:
+        raise ClientError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -82,7 +73,7 @@ def create(*, authority: Authority, name: str, webhook_url: str = "",
     if unknown := set(scopes) - set(ALL_SCOPES):
         raise ClientError(_("Unknown scopes: %(scopes)s") % {"scopes": ", ".join(sorted(unknown))})
     if webhook_url:
-        check_webhook_url(webhook_url)
+        webhook_url = check_webhook_url(webhook_url)
     if ApiClient.objects.filter(name=name).exists():
         raise ClientError(_("There already is an API client with this name."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

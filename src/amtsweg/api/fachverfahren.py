@@ -17,9 +17,8 @@ from typing import Literal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import translation
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -28,6 +27,8 @@ from pydantic import Field
 from amtsweg.audit import actions as audit
 from amtsweg.cases import actions as case_actions
 from amtsweg.cases.models import Case
+from amtsweg.core import bodylimit
+from amtsweg.core import files as core_files
 from amtsweg.mailbox import actions as mailbox
 from amtsweg.submissions.actions import read_upload
 from amtsweg.submissions.models import Submission, Upload
@@ -39,6 +40,7 @@ from .problems import Problem, bad_request
 router = Router(tags=["Fachverfahren"], auth=clients.ClientAuth())
 
 MAX_NOTICE_BYTES = mailbox.MAX_ATTACHMENT_BYTES
+bodylimit.allow("api-v1:send_notice", MAX_NOTICE_BYTES)
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -260,19 +262,15 @@ def get_submission(request: HttpRequest, submission_id: uuid.UUID):
 @router.get("/submissions/{submission_id}/attachments/{upload_id}",
             response={200: None, **ERRORS}, summary="The bytes of an attachment",
             openapi_extra={"responses": {200: {
-                "description": "The file, with its content type",
-                "content": {"application/octet-stream": {
+                "description": "The file, with the type detected at upload (PDF, an image…)",
+                "content": {"*/*": {
                     "schema": {"type": "string", "format": "binary"}}}}}})
 def get_attachment(request: HttpRequest, submission_id: uuid.UUID, upload_id: uuid.UUID):
     submission = _submission(request, submission_id)
     upload = Upload.objects.filter(pk=upload_id, submission=submission).first()
     if upload is None:
         raise Problem(404, _("Not found"), _("There is no such attachment."))
-    response = HttpResponse(read_upload(upload), content_type=upload.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, upload.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return core_files.download(read_upload(upload), upload.name, upload.content_type)
 
 
 @router.post("/submissions/{submission_id}/acknowledge", response={200: AckOut, **ERRORS},
@@ -348,7 +346,8 @@ def send_message(request: HttpRequest, submission_id: uuid.UUID, data: MessageIn
              summary="Send a notice (Bescheid, PDF) to the applicant's Postfach")
 def send_notice(request: HttpRequest, submission_id: uuid.UUID,
                 file: File[UploadedFile],
-                subject: Form[str] = "", body: Form[str] = ""):
+                subject: str = Form("", max_length=mailbox.MAX_SUBJECT),
+                body: str = Form("", max_length=mailbox.MAX_BODY)):
     submission = _submission(request, submission_id, Scope.NOTICES_WRITE)
     _applicant(submission)
     if file.size is None or file.size > MAX_NOTICE_BYTES:
@@ -356,17 +355,12 @@ def send_notice(request: HttpRequest, submission_id: uuid.UUID,
     data = file.read()
     if not data.startswith(b"%PDF"):
         raise bad_request(_("The notice must be a PDF file of at most 10 MB."))
-    if len(subject) > mailbox.MAX_SUBJECT or len(body) > mailbox.MAX_BODY:
-        raise bad_request(_("The subject must have 1 to 200 characters and the text at "
-                            "most 20,000."))
     if not subject.strip():
         with translation.override(submission.lang):
             subject = _("Notice on your application %(number)s") % {
                 "number": submission.receipt_number}
     body = body or subject
-    name = (file.name or "").rsplit("/", 1)[-1].strip()[:150] or "bescheid.pdf"
-    if not name.lower().endswith(".pdf"):
-        name += ".pdf"
+    name = core_files.stored_name(file.name or "bescheid", "application/pdf")
     return Status(201, _deliver(request, submission, subject=subject, body=body,
                                 files=[mailbox.File(name, data, "application/pdf")],
                                 action="api.notice.sent"))

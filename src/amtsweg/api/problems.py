@@ -1,6 +1,8 @@
 """RFC 9457 problem details for every API error."""
 
-from django.http import HttpRequest, JsonResponse
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 PROBLEM_BASE = "https://amtsweg.example/problems/"
@@ -29,3 +31,29 @@ def problem_response(request: HttpRequest | None, problem: Problem) -> JsonRespo
 
 def bad_request(detail: str) -> Problem:
     return Problem(400, _("Invalid request parameters"), detail, "invalid-parameter")
+
+
+class ApiProblemMiddleware:
+    """Every error answer under /api/ is problem+json, whoever made it (ninja's 405 for a
+    method an address does not take is plain text; a view may return a bare error)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (response.status_code < 400 or not request.path.startswith("/api/")
+                or response.get("Content-Type", "").startswith("application/problem+json")):
+            return response
+        if response.status_code == 405:
+            problem = Problem(405, _("Method not allowed"), _(
+                "This address does not take %(method)s requests; it takes %(allowed)s.") % {
+                    "method": request.method, "allowed": response.get("Allow", "")})
+        else:
+            problem = Problem(response.status_code, response.reason_phrase,
+                              response.reason_phrase)
+        replaced = problem_response(request, problem)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                replaced[header] = response[header]
+        return replaced

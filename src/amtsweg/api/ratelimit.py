@@ -1,25 +1,22 @@
 """Fixed-window rate limit for the API and the OIDC endpoints, with RateLimit-* headers.
 
-Counts live in Django's cache: per process with the embedded default, shared across processes
-and hosts when REDIS_URL points the cache at Redis.
+Counts live in the shared counters of `core.throttle` (Redis or the database), so all web
+processes and nodes agree; the client is `core.clientip` (trusted proxies only).
 """
 
 import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+
+from amtsweg.core import clientip, throttle
 
 from .problems import Problem, problem_response
 
 # Machine-facing endpoints: the REST API and the OpenID Connect endpoints.
 LIMITED_PATHS = ("/api/", "/oidc/")
-
-
-def client_key(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 class ApiRateLimitMiddleware:
@@ -32,15 +29,8 @@ class ApiRateLimitMiddleware:
         limit, window = settings.API_RATE_LIMIT, settings.API_RATE_WINDOW
         now = int(time.time())
         window_start = now - now % window
-        key = f"rl:{client_key(request)}:{window_start}"
-        if cache.add(key, 1, timeout=window + 1):
-            used = 1
-        else:
-            try:
-                used = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=window + 1)
-                used = 1
+        counter = throttle.key("api", f"{clientip.client_key(request)}|{window_start}")
+        used = throttle.hit(counter, window + 1).used
         reset = window_start + window - now
         if used > limit:
             response = problem_response(request, Problem(

@@ -3,26 +3,36 @@ version's definition (the export format), and checking a form definition or a FI
 without saving anything — for Kommunen and vendors who build definitions outside the
 designer."""
 
-import json
-
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema
+from ninja import File, Path, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from amtsweg.core import bodylimit, safejson
+from amtsweg.forms.fim import MAX_BYTES as FIM_MAX_BYTES
 from amtsweg.forms.fim import FimError, import_xdatenfelder
 from amtsweg.forms.schema import validate_definition
 from amtsweg.services import actions
 from amtsweg.services.models import OnlineService, ServiceVersion
 from amtsweg.territory import lookup
 
+from . import openapi
 from .problems import Problem, bad_request
 
 router = Router(tags=["Online services"])
+
+
+def _json_allowance(request: HttpRequest, kwargs: dict) -> int:
+    """A definition to check is at most JSON_MAX_BYTES, so that is the body limit."""
+    return settings.JSON_MAX_BYTES - settings.REQUEST_BODY_LIMIT
+
+
+bodylimit.allow("api-v1:check_form", _json_allowance)
+bodylimit.allow("api-v1:convert_fim", FIM_MAX_BYTES)
 
 
 class ServiceItem(Schema):
@@ -82,7 +92,8 @@ def list_services(request: HttpRequest, params: Query[ServiceParams]):
     return {"services": items}
 
 
-@router.get("/services/offer", response=Offer, summary="Where to apply online at a place",
+@router.get("/services/offer", response={200: Offer, 404: None},
+            summary="Where to apply online at a place",
             description="The online service the responsible Behörde offers for a Leistung "
                         "at a Gemeinde (AGS), or 404 when it offers none.")
 def offer(request: HttpRequest, params: Query[OfferParams]):
@@ -105,8 +116,11 @@ def offer(request: HttpRequest, params: Query[OfferParams]):
 
 
 @router.get("/services/{slug}", summary="A published version in the export format",
-            description="The newest published version, or `version=N`.")
-def service_definition(request: HttpRequest, slug: str, version: int | None = None):
+            description="The newest published version, or `version=N`.",
+            openapi_extra={"responses": {200: openapi.documented(openapi.ServiceExport)}})
+def service_definition(request: HttpRequest,
+                       slug: str = Path(..., pattern=r"^[-a-zA-Z0-9_]{1,80}$"),
+                       version: int | None = Query(None, ge=1, le=2**31 - 1)):
     service = get_object_or_404(OnlineService, slug=slug)
     versions = service.versions.exclude(state=ServiceVersion.State.DRAFT)
     chosen = (versions.filter(number=version).first() if version
@@ -118,17 +132,23 @@ def service_definition(request: HttpRequest, slug: str, version: int | None = No
 
 @router.post("/forms/check", response=Problems, summary="Check a form definition",
              description="Validates an `amtsweg.form/1` definition (JSON body) and lists every "
-                         "problem with its path. Nothing is saved.")
+                         "problem with its path. Nothing is saved.",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"description": "An amtsweg.form/1 definition (any JSON value is "
+                                           "checked)"}}}}})
 def check_form(request: HttpRequest):
+    if not request.body:
+        raise bad_request(_("The body is empty: send the form definition as JSON."))
     try:
-        definition = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(_("The body is not valid JSON.")) from exc
+        definition = safejson.loads(request.body)
+    except safejson.JsonError as exc:
+        raise bad_request(_("The body is not valid JSON.") + " " + str(exc)) from None
     problems = [e.as_dict() for e in validate_definition(definition)]
     return {"valid": not problems, "problems": problems}
 
 
 @router.post("/forms/fim", summary="Convert a FIM XDatenfelder file",
+             response={200: openapi.FimConversion, 422: None},
              description="Converts an XDatenfelder 2.0 or 3.0.0 message (multipart field "
                          "`file`) into a form definition. Nothing is saved.")
 def convert_fim(request: HttpRequest, file: File[UploadedFile]):

@@ -6,12 +6,13 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
 from pydantic import Field
 
 from amtsweg.catalog import search as catalog_search
-from amtsweg.core import signing
+from amtsweg.core import safejson, signing
 
-from . import routing
+from . import openapi, routing
 from .problems import Problem, bad_request, problem_response
 from .services import router as services_router
 
@@ -19,7 +20,6 @@ LEIKA_RE = re.compile(r"^99\d{12}$")
 ARS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$")
 AGS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{8})$")
 AREA_ID_RE = re.compile(r"^[1-9]\d{0,17}$")
-AREA_EXPR_RE = re.compile(r"^(\*?([^*]{2,})\*?)+$")
 
 
 def _install_problem_handlers(api: NinjaAPI) -> None:
@@ -37,12 +37,36 @@ def _install_problem_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
+        if isinstance(exc.__cause__, safejson.JsonError):  # a body that ninja could not parse
+            return problem_response(request, bad_request(str(exc.__cause__)))
         return problem_response(request, Problem(exc.status_code, str(exc), str(exc)))
 
 
-api = NinjaAPI(title="Amtsweg API", version="1", urls_namespace="api-v1",
+class SafeJsonParser(Parser):
+    """Request bodies of every operation go through the size- and depth-limited loader."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        return safejson.loads(request.body)
+
+
+class AmtswegAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict | None = None) -> dict:
+        return openapi.complete(super().get_openapi_schema(path_prefix=path_prefix,
+                                                           path_params=path_params))
+
+
+def make_api(**kwargs) -> NinjaAPI:
+    """Every NinjaAPI of the platform: safe JSON bodies, problem+json errors and an OpenAPI
+    document that lists every answer (tests/core/test_safejson.py finds a NinjaAPI made
+    elsewhere)."""
+    api = AmtswegAPI(parser=SafeJsonParser(), **kwargs)
+    _install_problem_handlers(api)
+    return api
+
+
+api = make_api(title="Amtsweg API", version="1", urls_namespace="api-v1",
                description="Catalogue search and online services of the Amtsweg state portal.")
-_install_problem_handlers(api)
 api.add_router("", services_router)
 api.add_router("/fachverfahren", "amtsweg.api.fachverfahren.router")
 
@@ -70,11 +94,10 @@ def catalog_search_view(request: HttpRequest, params: Query[SearchParams]):
                          "score": h.score} for h in hits]}
 
 
-routing_api = NinjaAPI(
+routing_api = make_api(
     title="Amtsweg Routing API", version="1", urls_namespace="routing",
     description="Responsibility finder in the shape of the FIT-Connect Routing API.",
 )
-_install_problem_handlers(routing_api)
 
 
 def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
@@ -90,7 +113,37 @@ def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
     return off, lim
 
 
-@routing_api.get("/routes", summary="Destinations responsible for a Leistung in an area")
+PAGE_PARAMS = (
+    openapi.query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
+                             "default": 0}, "Number of results to skip"),
+    openapi.query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                  "Number of results to return"),
+)
+ROUTES_DOC = {**openapi.parameters(
+    openapi.query("leikaKey", {"type": "string", "pattern": LEIKA_RE.pattern},
+                  "LeiKa key of the Leistung", required=True),
+    openapi.query("ars", {"type": "string", "pattern": ARS_RE.pattern},
+                  "Regionalschlüssel (2, 3, 5, 9 or 12 digits); exactly one of ars, ags and "
+                  "areaId"),
+    openapi.query("ags", {"type": "string", "pattern": AGS_RE.pattern},
+                  "Amtlicher Gemeindeschlüssel (2, 3, 5 or 8 digits)"),
+    openapi.query("areaId", {"type": "string", "pattern": AREA_ID_RE.pattern},
+                  "An area id from /areas"),
+    *PAGE_PARAMS), "responses": {200: openapi.documented(openapi.RoutesPage)}}
+AREAS_DOC = {**openapi.parameters(
+    openapi.query("areaSearchexpression", {
+        "type": "array", "minItems": 1, "maxItems": 10, "items": {
+            "type": "string", "minLength": 2, "maxLength": 100,
+            # pieces of two or more characters, one '*' at the start or end, at most two
+            # between pieces (the check in the view, written without nested repetition)
+            "pattern": r"^\*?[^*]{2,}(\*{1,2}[^*]{2,})*\*?$"}},
+        "Name, word of a name or PLZ, '*' as wildcard ('Fulda*', '*burg', '353*'); "
+        "several are ANDed", required=True, array=True),
+    *PAGE_PARAMS), "responses": {200: openapi.documented(openapi.AreasPage)}}
+
+
+@routing_api.get("/routes", summary="Destinations responsible for a Leistung in an area",
+                 openapi_extra=ROUTES_DOC)
 def routes_view(request: HttpRequest, leikaKey: str | None = None,
                 ars: str | None = None, ags: str | None = None,
                 areaId: str | None = None,
@@ -112,13 +165,14 @@ def routes_view(request: HttpRequest, leikaKey: str | None = None,
     return routing.routes(leikaKey, area, off, lim)
 
 
-@routing_api.get("/areas", summary="Find areas by name or PLZ ('*' as wildcard)")
+@routing_api.get("/areas", summary="Find areas by name or PLZ ('*' as wildcard)",
+                 openapi_extra=AREAS_DOC)
 def areas_view(request: HttpRequest, offset: str | None = None, limit: str | None = None):
     expressions = request.GET.getlist("areaSearchexpression")
     if not 1 <= len(expressions) <= 10:
         raise bad_request(_("Give between 1 and 10 areaSearchexpression parameters."))
     for expr in expressions:
-        if not AREA_EXPR_RE.match(expr) or len(expr) > 100:
+        if not routing.valid_expression(expr):
             raise bad_request(_("Each areaSearchexpression needs at least two characters "
                                 "besides '*' wildcards at its start or end."))
     off, lim = _page(offset, limit)

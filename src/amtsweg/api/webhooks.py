@@ -20,13 +20,12 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from amtsweg.core import outbound
 from amtsweg.jobs import reliable
 
 from . import clients
@@ -34,7 +33,6 @@ from .models import ApiClient, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT = 5  # seconds per attempt
 EVENT = "submission.received"
 
 
@@ -92,7 +90,9 @@ def payload(submission) -> bytes:
 def deliver_webhook(client_id: int, submission_id: str) -> int:
     """One attempt at announcing a submission to a client; raises on anything but 2xx so
     that the job system retries (30 s, 60 s, 120 s … at most an hour, 10 attempts, then a
-    dead letter). A revoked client or a removed URL ends the delivery quietly."""
+    dead letter). A redirect is not followed and counts as a failure, so is an address that
+    core.outbound refuses (checked again now: DNS may have changed since registration). A
+    revoked client or a removed URL ends the delivery quietly."""
     from amtsweg.submissions.models import Submission
 
     client = ApiClient.objects.filter(pk=client_id).first()
@@ -100,31 +100,29 @@ def deliver_webhook(client_id: int, submission_id: str) -> int:
     if (client is None or submission is None or not client.active or not client.webhook_url
             or client.authority_id != submission.authority_id):
         return 0
-    if not client.webhook_url.startswith(("https://", "http://")):
-        return 0  # checked when the client was created (clients.check_webhook_url)
     body = payload(submission)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
-        client.webhook_url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "Amtsweg-Webhook/1",
-        "callback-timestamp": timestamp,
-        "callback-authentication": sign(clients.webhook_secret(client), timestamp, body)})
+    headers = {"Content-Type": "application/json", "User-Agent": "Amtsweg-Webhook/1",
+               "callback-timestamp": timestamp,
+               "callback-authentication": sign(clients.webhook_secret(client), timestamp, body)}
     WebhookDelivery.objects.filter(api_client=client, submission=submission).update(
         attempts=F("attempts") + 1)
     status, error = 0, ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError) as exc:
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"[:200]
+        status = outbound.post(client.webhook_url, body, headers).status
+    except outbound.OutboundRefused as exc:
+        error = f"refused: {exc}"[:200]
+    except OSError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:200]
     ok = 200 <= status < 300
+    if not error and not ok:
+        error = f"HTTP {status}" + (" (redirects are not followed)"
+                                    if 300 <= status < 400 else "")
     WebhookDelivery.objects.filter(api_client=client, submission=submission).update(
-        last_status=f"HTTP {status}" if ok else error or f"HTTP {status}",
+        last_status=f"HTTP {status}" if ok else error,
         delivered_at=timezone.now() if ok else None)
     if not ok:
         logger.warning("webhook to client %s for %s failed: %s", client_id, submission_id,
-                       error or status)
-        raise WebhookFailed(f"webhook to client {client_id}: {error or status}")
+                       error)
+        raise WebhookFailed(f"webhook to client {client_id}: {error}")
     return status

@@ -2,7 +2,9 @@
 
 An entry's hash covers its content and the hash of the entry before it in the same tenant,
 so a changed, inserted or deleted row breaks the chain where it happened (see docs/audit.md).
-Rows are never changed or deleted by the application: database triggers refuse it.
+The hash is an HMAC under the audit key (audit/keys.py), which is not in the database, so a
+rewritten chain cannot be recomputed. Rows are never changed or deleted by the application:
+database triggers refuse it.
 """
 
 from django.db import models
@@ -28,6 +30,12 @@ class AuditEntry(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
     prev_hash = models.CharField(_("hash of the previous entry"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64)
+    # Nullable so that adding it needs no table rebuild (SQLite would drop the append-only
+    # triggers with the old table); NULL marks entries written before the chain was keyed.
+    key_id = models.CharField(  # noqa: DJ001 - see the comment above
+        _("audit key"), max_length=12, null=True, blank=True,
+        help_text=_("Id of the audit key whose HMAC is the hash; empty: plain SHA-256 of an "
+                    "entry written before the chain was keyed"))
 
     class Meta:
         verbose_name = _("audit entry")

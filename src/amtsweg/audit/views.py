@@ -17,7 +17,7 @@ from amtsweg.accounts.models import StaffRole
 from amtsweg.core.tenantcrypto import tenant_of_authority
 from amtsweg.territory.models import Authority
 
-from . import actions
+from . import actions, heads
 from .models import AuditEntry
 
 PAGE_SIZE = 50
@@ -118,13 +118,24 @@ def entry_detail(request: HttpRequest, tenants: list[str] | None, pk: int) -> Ht
         "section": "audit", "entry": entry,
         "tenant_name": _tenant_names([entry.tenant]).get(entry.tenant, ""),
         "data_json": json.dumps(entry.data, indent=2, sort_keys=True, ensure_ascii=False),
-        "hash_ok": actions.entry_hash(entry) == entry.hash,
+        "hash_ok": actions.hash_ok(entry),
     })
 
 
 @audit_view
 @require_POST
 def verify(request: HttpRequest, tenants: list[str] | None) -> HttpResponse:
-    """Recompute the chains this person may see (all of them for a superuser)."""
-    report = actions.check(tenants)
+    """Recompute the chains this person may see (all of them for a superuser), against the
+    heads exported last (AUDIT_HEADS_FILE) when there are any."""
+    path = heads.default_path()
+    try:
+        exported = heads.load(path) if path.exists() else None
+    except heads.HeadsFileError as exc:
+        exported = None
+        problem = actions.Problem("-", 0, "exported", str(exc))
+    else:
+        problem = None
+    report = actions.check(tenants, exported=exported)
+    if problem is not None and tenants is None:
+        report.problems.append(problem)
     return render(request, "audit/verify.html", {"section": "audit", "report": report})

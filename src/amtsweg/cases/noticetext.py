@@ -34,10 +34,13 @@ from amtsweg.forms.engine import CompiledForm, Item
 
 MAX_LENGTH = 20000
 
-PLACEHOLDER = re.compile(r"\{\{\s*([^{}\n]*?)\s*\}\}")
-OUTCOME_MARK = re.compile(r"^\s*\{\{\s*([#/])\s*([^{}\n]*?)\s*\}\}\s*$")
-HEADING = re.compile(r"^(#{1,2})[ \t]+(\S.*?)\s*$")
-BULLET = re.compile(r"^\s*[-*][ \t]+(\S.*?)\s*$")
+# No two repetitions next to each other may match the same characters: `\s*(.*?)\s*$` took
+# seconds for a line of 20,000 spaces and minutes for "{{" and 5,000 spaces (issue 11). The
+# white space around names and at line ends is stripped in code instead.
+PLACEHOLDER = re.compile(r"\{\{([^{}\n]*)\}\}")
+OUTCOME_MARK = re.compile(r"^\s*\{\{\s*([#/])([^{}\n]*)\}\}\s*$")
+HEADING = re.compile(r"^(#{1,2})[ \t]+(\S.*)$")
+BULLET = re.compile(r"^\s*[-*][ \t]+(\S.*)$")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 ANSWERS = "answers."
 
@@ -165,15 +168,15 @@ def sample_value(spec: dict, lang: str = "de") -> Any:
 
 def placeholders(body: str) -> list[str]:
     """The placeholder names in a text, in order, without the outcome markers."""
-    return [m.group(1) for line in body.splitlines() if not OUTCOME_MARK.match(line)
+    return [m.group(1).strip() for line in body.splitlines() if not OUTCOME_MARK.match(line)
             for m in PLACEHOLDER.finditer(line)]
 
 
 def check(body: str, *, fields: Iterable[str], outcomes: Iterable[str]) -> list[str]:
     """What is wrong with a text, as sentences (empty: it can be saved)."""
-    problems = []
     if len(body) > MAX_LENGTH:
-        problems.append(_("The text is longer than %(n)d characters.") % {"n": MAX_LENGTH})
+        return [_("The text is longer than %(n)d characters.") % {"n": MAX_LENGTH}]
+    problems = []
     known = set(FIXED) | {ANSWERS + f for f in fields}
     outcomes = list(outcomes)
     unknown, inline_marks = [], []
@@ -200,7 +203,7 @@ def _check_outcome_blocks(body: str, outcomes: list[str]) -> list[str]:
         m = OUTCOME_MARK.match(line)
         if m is None:
             continue
-        kind, name = m.groups()
+        kind, name = m.group(1), m.group(2).strip()
         where = {"line": number, "name": name}
         if name not in outcomes:
             problems.append(_("Line %(line)d: there is no outcome “%(name)s”; the outcomes are "
@@ -236,7 +239,7 @@ def select(body: str, outcome: str | None) -> list[str]:
     for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         m = OUTCOME_MARK.match(line)
         if m is not None:
-            inside = m.group(2) if m.group(1) == "#" else None
+            inside = m.group(2).strip() if m.group(1) == "#" else None
             continue
         if inside is None or inside == outcome:
             lines.append(line)
@@ -258,7 +261,7 @@ def _plain_pieces(text: str, bold: bool) -> list[_Piece]:
     for m in PLACEHOLDER.finditer(text):
         if m.start() > pos:
             pieces.append(_Piece(text[pos:m.start()], bold))
-        pieces.append(_Piece(m.group(1), bold, placeholder=True))
+        pieces.append(_Piece(m.group(1).strip(), bold, placeholder=True))
         pos = m.end()
     if pos < len(text):
         pieces.append(_Piece(text[pos:], bold))
@@ -315,12 +318,12 @@ def to_blocks(body: str, values: Mapping[str, str], outcome: str | None) -> list
             flush()
         elif m := HEADING.match(line):
             flush()
-            if runs := _runs([m.group(2)], values):
+            if runs := _runs([m.group(2).rstrip()], values):
                 blocks.append({"kind": "heading", "level": len(m.group(1)), "runs": runs})
         elif m := BULLET.match(line):
             if paragraph:
                 flush()
-            if runs := _runs([m.group(1)], values):
+            if runs := _runs([m.group(1).rstrip()], values):
                 items.append(runs)
         else:
             if items:

@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from amtsweg.core import bodylimit
 from amtsweg.submissions import actions as submission_actions
 from amtsweg.submissions.models import Submission
 from amtsweg.submissions.views import _may_see
@@ -19,6 +20,8 @@ from .models import Case
 ANSWER_FILE = {"file": {"types": ["application/pdf", "image/jpeg", "image/png"],
                         "max_size": 10 * 1024 * 1024, "max_count": 5},
                "label": {"de": "Nachweis", "en": "Document"}}
+bodylimit.allow("case_portal:detail",
+                ANSWER_FILE["file"]["max_count"] * ANSWER_FILE["file"]["max_size"])
 
 
 def _case(request: HttpRequest, receipt: str) -> Case:
@@ -48,13 +51,14 @@ def applicant_case(request: HttpRequest, receipt: str) -> HttpResponse:
                 files = request.FILES.getlist("files")
                 if not text and not files:
                     raise actions.CaseError(_("Write an answer or add a document."))
+                stored = []
                 for i, f in enumerate(files):
                     try:
-                        submission_actions.store_upload(case.submission, "nachforderung",
-                                                        ANSWER_FILE, f, i)
+                        stored.append(submission_actions.store_upload(
+                            case.submission, "nachforderung", ANSWER_FILE, f, i))
                     except submission_actions.ApplyError as exc:
                         raise actions.CaseError(str(exc)) from exc
-                names = ", ".join(f.name for f in files)
+                names = ", ".join(upload.name for upload in stored)
                 note = text + (f"\n\n{_('Documents')}: {names}" if names else "")
                 actions.transition(user, case.pk, "nachforderung_erledigt", note=note,
                                    as_applicant=True)

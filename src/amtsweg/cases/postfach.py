@@ -37,5 +37,5 @@ def sent_to_applicant(case: Case) -> list[dict] | None:
         if str(message.pk) in by_api or case.receipt_number in subject:
             sent.append({"subject": subject, "sent_at": message.created_at,
                          "read_at": message.read_at,
-                         "files": [a.filename for a in message.attachments.all()]})
+                         "files": [a.name for a in message.attachments.all()]})
     return sent

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from amtsweg.accounts.models import User
+from amtsweg.core import files as core_files
 from amtsweg.core import tenantcrypto
 from amtsweg.core.text import fold
 from amtsweg.payments.models import Payment
@@ -416,14 +417,8 @@ def attachment(request: HttpRequest, case: Case, upload_id: UUID) -> HttpRespons
     upload = Upload.objects.filter(pk=upload_id, submission_id=case.submission_id).first()
     if upload is None:
         raise Http404
-    data = submission_actions.read_upload(upload)
-    response = HttpResponse(data, content_type=upload.content_type or
-                            "application/octet-stream")
-    response["Content-Disposition"] = _disposition(upload.name)
-    response["Content-Length"] = str(len(data))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return core_files.download(submission_actions.read_upload(upload), upload.name,
+                          upload.content_type)
 
 
 def _disposition(name: str) -> str:

@@ -2,13 +2,42 @@
 
 A slow or broken mail server never fails the person's request; a failed task stays visible
 to admins (django_tasks_db results) and the person can ask for the mail again.
+
+Mail to an address that a person typed (registration, password reset, a new confirmation
+link, invitations) is counted first with :func:`count_typed_address`, per target address and
+per client, so nobody can make the platform flood a stranger's mailbox. Every call site of the
+senders below is listed in tests/core/test_mail_throttle.py with the reason it needs no count
+or the count it makes.
 """
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy
 from django_tasks import task
+
+from . import clientip, throttle
+
+TOO_MANY_MAILS = gettext_lazy("Too many e-mails were asked for to this address or from your "
+                              "connection. Please try again in an hour.")
+
+
+class TooManyMails(Exception):
+    """The limit of mails to this address, or from this client, is used up for now."""
+
+
+def count_typed_address(request: HttpRequest | None, address: str) -> None:
+    """Count one mail request for a typed address, whether a mail goes out or not (so the
+    answer is the same for addresses with and without an account)."""
+    window = settings.MAIL_THROTTLE_WINDOW
+    per_address = throttle.hit(throttle.key("mail-address", address), window).used
+    per_client = (throttle.hit(throttle.key("mail-client", clientip.client_key(request)),
+                               window).used if request is not None else 0)
+    if (per_address > settings.MAIL_THROTTLE_PER_ADDRESS
+            or per_client > settings.MAIL_THROTTLE_PER_CLIENT):
+        raise TooManyMails
 
 
 @task()

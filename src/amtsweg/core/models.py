@@ -40,3 +40,15 @@ class TenantKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant}#{self.version}"
+
+
+class ThrottleCounter(models.Model):
+    """One fixed-window counter of `core.throttle` when no shared cache is configured: every
+    web process and node counts in the same row (atomic upsert), never in its own memory."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True, help_text="Unix time")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"

@@ -11,7 +11,6 @@ The file comes from a person, so the parser resolves no entities, loads nothing 
 network, refuses a DOCTYPE and caps the size.
 """
 
-import json
 import math
 import re
 import unicodedata
@@ -20,6 +19,8 @@ from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 from lxml import etree
+
+from amtsweg.core import patterns, safejson
 
 MAX_BYTES = 5 * 1024 * 1024
 REPEAT_CAP = 99  # "*" in FIM; our limits allow 1,000 answer items per form
@@ -580,8 +581,8 @@ class _Importer:
         if not raw:
             return {}
         try:
-            value = json.loads(raw)
-        except ValueError:
+            value = safejson.loads(raw)
+        except safejson.JsonError:
             value = None
         if not isinstance(value, dict):
             self.warnings.append(_('The constraints of %(id)s ("%(raw)s", line %(line)d) could '
@@ -621,18 +622,15 @@ class _Importer:
                 item["max_length"] = hi_len
             pattern = str(c.get("pattern", ""))
             if pattern:
-                try:
-                    re.compile(pattern)
-                except re.error:
-                    pattern_ok = False
-                else:
-                    pattern_ok = len(pattern) <= 200 - 6
-                if pattern_ok:
-                    item["pattern"] = f"^(?:{pattern})$"
+                anchored = f"^(?:{pattern})$"  # XML Schema patterns match the whole value
+                reason = patterns.problem(anchored)
+                if reason is None:
+                    item["pattern"] = anchored
                 else:
                     self.warnings.append(_('The pattern "%(pattern)s" of %(id)s cannot be used '
-                                           'and is ignored.')
-                                         % {"pattern": pattern, "id": fim_id})
+                                           'and is ignored: %(reason)s')
+                                         % {"pattern": pattern, "id": fim_id,
+                                            "reason": reason})
         elif datentyp in ("num", "num_int", "num_currency"):
             item["type"] = {"num": "decimal", "num_int": "integer",
                             "num_currency": "currency"}[datentyp]

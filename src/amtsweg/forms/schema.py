@@ -6,9 +6,6 @@ jump to it. The compiled validator is built once per process because saving a fo
 well under 100 ms.
 """
 
-import re
-import re._constants as sre_c
-import re._parser as sre_parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +14,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+
+from amtsweg.core import patterns
 
 from . import codelists, logic
 
@@ -28,7 +27,7 @@ MAX_STEPS = 30
 MAX_DEPTH = 5
 MAX_OPTIONS = 200
 MAX_RULES = 500
-MAX_PATTERN = 200
+MAX_PATTERN = patterns.MAX_LENGTH
 PREFILL_ATTRIBUTES = ("given_name", "family_name", "birth_date", "birth_place", "street",
                       "house_number", "postal_code", "place", "country", "email", "phone",
                       "salutation", "address")
@@ -280,194 +279,10 @@ def _schema_errors(error: ValidationError) -> Iterator[DefinitionError]:
 
 # --- regular expressions -------------------------------------------------------------------
 
-_UNIVERSE = "".join(map(chr, range(256))) + "äöüßÄÖÜẞ€–—„“中Ωπ\u2028\u00a0"
-_ALL = frozenset(_UNIVERSE)
-_CATEGORY = {
-    sre_c.CATEGORY_DIGIT: str.isdigit, sre_c.CATEGORY_SPACE: str.isspace,
-    sre_c.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
-    sre_c.CATEGORY_LINEBREAK: lambda c: c == "\n",
-}
-_NEGATED = {
-    sre_c.CATEGORY_NOT_DIGIT: sre_c.CATEGORY_DIGIT, sre_c.CATEGORY_NOT_SPACE: sre_c.CATEGORY_SPACE,
-    sre_c.CATEGORY_NOT_WORD: sre_c.CATEGORY_WORD,
-    sre_c.CATEGORY_NOT_LINEBREAK: sre_c.CATEGORY_LINEBREAK,
-}
-_REPEATS = (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT)
-
-
-def _category(cat: Any) -> frozenset[str]:
-    if cat in _NEGATED:
-        return _ALL - _category(_NEGATED[cat])
-    test = _CATEGORY.get(cat)
-    return _ALL if test is None else frozenset(c for c in _UNIVERSE if test(c))
-
-
-def _charset(items: list) -> frozenset[str]:
-    chars: set[str] = set()
-    negate = False
-    for op, av in items:
-        if op is sre_c.NEGATE:
-            negate = True
-        elif op is sre_c.LITERAL:
-            chars.add(chr(av))
-        elif op is sre_c.RANGE:
-            chars.update(c for c in _UNIVERSE if av[0] <= ord(c) <= av[1])
-        elif op is sre_c.CATEGORY:
-            chars |= _category(av)
-        else:
-            return _ALL
-    return _ALL - chars if negate else frozenset(chars)
-
-
-def _atom(op: Any, av: Any) -> frozenset[str] | None:
-    """The characters a single-character element matches; None for other elements."""
-    if op is sre_c.LITERAL:
-        return frozenset(chr(av))
-    if op is sre_c.NOT_LITERAL:
-        return _ALL - {chr(av)}
-    if op is sre_c.ANY:
-        return _ALL
-    if op is sre_c.IN:
-        return _charset(av)
-    return None
-
-
-def _children(op: Any, av: Any) -> list[list]:
-    if op is sre_c.SUBPATTERN:
-        return [list(av[3])]
-    if op is sre_c.BRANCH:
-        return [list(alt) for alt in av[1]]
-    if op in _REPEATS or op is sre_c.POSSESSIVE_REPEAT:
-        return [list(av[2])]
-    if op is sre_c.ATOMIC_GROUP:
-        return [list(av)]
-    if op is sre_c.GROUPREF_EXISTS:
-        return [list(av[1])] + ([list(av[2])] if av[2] else [[]])
-    return []
-
-
-def _nullable_item(op: Any, av: Any) -> bool:
-    if _atom(op, av) is not None:
-        return False
-    if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT, sre_c.GROUPREF):
-        return True
-    if op in _REPEATS or op is sre_c.POSSESSIVE_REPEAT:
-        return av[0] == 0 or _nullable(list(av[2]))
-    if op is sre_c.BRANCH or op is sre_c.GROUPREF_EXISTS:
-        return any(_nullable(c) for c in _children(op, av))
-    return all(_nullable(c) for c in _children(op, av))
-
-
-def _nullable(seq: list) -> bool:
-    return all(_nullable_item(op, av) for op, av in seq)
-
-
-def _first(seq: list) -> frozenset[str]:
-    """Characters a match of the sequence can start with."""
-    out: set[str] = set()
-    for op, av in seq:
-        atom = _atom(op, av)
-        if atom is not None:
-            return frozenset(out | atom)
-        if op is sre_c.GROUPREF:
-            return _ALL
-        for child in _children(op, av):
-            out |= _first(child)
-        if not _nullable_item(op, av):
-            break
-    return frozenset(out)
-
-
-def _chars(seq: list) -> frozenset[str]:
-    """Every character a match of the sequence can contain."""
-    out: set[str] = set()
-    for op, av in seq:
-        atom = _atom(op, av)
-        if atom is not None:
-            out |= atom
-        elif op is sre_c.GROUPREF:
-            return _ALL
-        else:
-            for child in _children(op, av):
-                out |= _chars(child)
-    return frozenset(out)
-
-
-def _nested_unbounded(seq: list, first: frozenset[str], tail_nullable: bool) -> bool:
-    """Whether an unbounded repeat inside an outer repeat's body can hand characters over to
-    the next round of the outer repeat: then a failing match tries every way to split."""
-    for i, (op, av) in enumerate(seq):
-        tail = tail_nullable and _nullable(seq[i + 1:])
-        if op in _REPEATS and av[1] == sre_c.MAXREPEAT and tail and _chars(list(av[2])) & first:
-            return True
-        for child in _children(op, av):
-            if op is not sre_c.POSSESSIVE_REPEAT and op is not sre_c.ATOMIC_GROUP and (
-                    _nested_unbounded(child, first, tail)):
-                return True
-    return False
-
-
-def _ambiguous_branch(seq: list) -> bool:
-    """A branch whose alternatives can start alike (or one is empty) inside a repeat."""
-    for op, av in seq:
-        if op is sre_c.BRANCH:
-            alts = [list(a) for a in av[1]]
-            if any(_nullable(a) for a in alts):
-                return True
-            seen: set[str] = set()
-            for alt in alts:
-                first = _first(alt)
-                if first & seen:
-                    return True
-                seen |= first
-        if op in _REPEATS:
-            continue  # inner repeats are checked on their own
-        if any(_ambiguous_branch(c) for c in _children(op, av)):
-            return True
-    return False
-
-
-def _walk_repeats(seq: list) -> Iterator[tuple]:
-    for op, av in seq:
-        if op in _REPEATS:
-            yield op, av
-        for child in _children(op, av):
-            yield from _walk_repeats(child)
-
-
-def pattern_is_safe(pattern: str) -> str | None:
-    """Why a pattern could backtrack catastrophically, or None if it cannot.
-
-    Python's `re` has no time limit, so patterns are vetted statically when a definition is
-    saved: a repeat must not contain an unbounded repeat that can run into its next round
-    (`(a+)+`, `(.*)*`, `(\\w+\\s?)+`), nor alternatives that can match the same start
-    (`(a|a)*`, `(a|ab)*`). Patterns like `^[a-z]+(-[a-z]+)*$` remain allowed.
-    """
-    try:
-        parsed = sre_parse.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
-        return _("The pattern is not a valid regular expression.")
-    for _op, (_low, high, body) in _walk_repeats(list(parsed.data)):
-        if high <= 1:
-            continue
-        body = list(body)
-        if _nested_unbounded(body, _first(body) if not _nullable(body) else _ALL, True):
-            return _("The pattern has nested repetitions, which can make matching extremely "
-                     "slow.")
-        if _ambiguous_branch(body):
-            return _("The pattern repeats alternatives that can match the same text, which "
-                     "can make matching extremely slow.")
-    return None
-
-
 def _check_pattern(pattern: str) -> str | None:
-    if len(pattern) > MAX_PATTERN:
-        return _("A pattern may have at most %(n)d characters.") % {"n": MAX_PATTERN}
-    try:
-        re.compile(pattern)
-    except (re.error, RecursionError, OverflowError):
-        return _("The pattern is not a valid regular expression.")
-    return pattern_is_safe(pattern)
+    """Patterns run on RE2 (core/patterns.py), so no pattern can backtrack; what RE2 cannot
+    run (backreferences, lookarounds) is refused here with a sentence naming it."""
+    return patterns.problem(pattern)
 
 
 # --- checks beyond the schema --------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Answers keep what the applicant typed; these functions turn raw input into the normalised
 value that is submitted ("1.234,50" → "1234.50", "30.11.2026" → "2026-11-30") and say what is
-wrong in sentences for the field. Patterns are matched with `re`, which has no time limit:
-safety comes from `schema.pattern_is_safe` (checked when a definition is saved) together with
-the input length cap of the field (at most 5,000 characters).
+wrong in sentences for the field. A designer's pattern is matched on RE2 (core/patterns.py),
+in time linear in the answer, after the answer's length has been checked against the field's
+cap (at most 5,000 characters).
 """
 
 import re
@@ -13,12 +13,12 @@ from calendar import monthrange
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from amtsweg.core import patterns
 from amtsweg.core.text import fold
 
 from . import codelists, logic
@@ -241,11 +241,6 @@ def clean_date(item: dict, raw: Any) -> str:
 
 # --- texts ---------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1024)
-def _compiled_pattern(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
-
-
 def clean_text(item: dict, raw: Any) -> str:
     value = _str(raw)
     if item["type"] == "text":
@@ -257,8 +252,8 @@ def clean_text(item: dict, raw: Any) -> str:
     low = item.get("min_length")
     if low and len(value) < low:
         raise Invalid(_("Enter at least %(n)d characters.") % {"n": low})
-    pattern = item.get("pattern")
-    if pattern and not _compiled_pattern(pattern).fullmatch(value):
+    matches = patterns.stored(item["pattern"]) if item.get("pattern") else None
+    if matches is not None and not matches(value):
         message = item.get("pattern_message")
         raise Invalid(label_of(message, _lang()) if message else
                       _("The entry does not have the required form."))

@@ -1,6 +1,5 @@
 """Deliver, read and answer Postfach messages. Other apps and the API call `deliver`."""
 
-import mimetypes
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from amtsweg.accounts.models import TrustLevel, User
 from amtsweg.core import crypto
+from amtsweg.core import files as core_files
 from amtsweg.core.mail import send_after_commit
 from amtsweg.territory.models import Authority
 
@@ -32,28 +32,27 @@ class File:
     content_type: str = ""
 
 
-def _check_files(files: list[File]) -> None:
+def _check_files(files: list[File]) -> list[tuple[File, str]]:
+    """Each file with the type detected from its content (not its name or the sender's
+    claim), or ValidationError with a sentence."""
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError(_("At most %(n)d attachments.") % {"n": MAX_ATTACHMENTS})
+    checked = []
     for f in files:
-        kind = f.content_type or mimetypes.guess_type(f.name)[0] or ""
-        if kind not in ALLOWED_TYPES or not _looks_like(kind, f.data):
+        kind = core_files.sniff(f.data) if f.data else ""
+        if kind not in ALLOWED_TYPES:
             raise ValidationError(_("“%(name)s” is not a PDF, PNG or JPEG file.")
                                   % {"name": f.name})
         if len(f.data) > MAX_ATTACHMENT_BYTES:
             raise ValidationError(_("“%(name)s” is larger than 10 MB.") % {"name": f.name})
+        checked.append((f, kind))
+    return checked
 
 
-def _looks_like(kind: str, data: bytes) -> bool:
-    magic = {"application/pdf": b"%PDF", "image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8\xff"}
-    return data.startswith(magic[kind])
-
-
-def _attach(message: Message, files: list[File]) -> None:
-    for f in files:
-        kind = f.content_type or mimetypes.guess_type(f.name)[0]
-        attachment = Attachment(message=message, filename=f.name[:200], content_type=kind,
-                                size=len(f.data))
+def _attach(message: Message, files: list[tuple[File, str]]) -> None:
+    for f, kind in files:
+        attachment = Attachment(message=message, content_type=kind, size=len(f.data),
+                                filename=core_files.stored_name(f.name, kind))
         stored = default_storage.save(
             f"mailbox/{message.id}/{timezone.now().timestamp():.0f}.bin",
             ContentFile(crypto.encrypt_bytes(f.data, attachment.context())))
@@ -80,12 +79,12 @@ def deliver(*, account: User, authority: Authority, subject: str, body: str,
     if not subject.strip() or len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
         raise ValidationError(_("The subject must have 1 to 200 characters and the text at "
                                 "most 20,000."))
-    _check_files(files)
+    checked = _check_files(files)
     message = Message(account=account, authority=authority, trust_level=trust_level,
                       in_reply_to=in_reply_to, direction=Message.Direction.TO_ACCOUNT)
     message.set_text(subject.strip(), body)
     message.save()
-    _attach(message, files)
+    _attach(message, checked)
     send_after_commit(account.email, _("You have a new message in your Postfach"),
                       "mailbox/mail/new_message.txt",
                       {"url": reverse("mailbox:inbox"), "authority": authority.name,
@@ -108,12 +107,12 @@ def reply(*, account: User, to: Message, body: str, files: list[File] | None = N
         raise ValidationError(_("This message is not yours."))
     if not body.strip() or len(body) > MAX_BODY:
         raise ValidationError(_("Please write an answer of at most 20,000 characters."))
-    _check_files(files)
+    checked = _check_files(files)
     answer = Message(account=account, authority=to.authority, in_reply_to=to,
                      trust_level=to.trust_level, direction=Message.Direction.FROM_ACCOUNT)
     answer.set_text((_("Re: %(subject)s") % {"subject": to.subject})[:MAX_SUBJECT], body)
     answer.save()
-    _attach(answer, files)
+    _attach(answer, checked)
     return answer
 
 

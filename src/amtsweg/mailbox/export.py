@@ -18,9 +18,9 @@ def build(user: User, archive: Archive) -> list[dict]:
     for m in _messages(user).select_related("authority").prefetch_related("attachments"):
         files = []
         for a in m.attachments.all():
-            path = archive.add("attachments", str(m.pk), f"{a.pk}-{a.filename}",
+            path = archive.add("attachments", str(m.pk), f"{a.pk}-{a.name}",
                                data=read_attachment(a))
-            files.append({"filename": a.filename, "path": path, "size": a.size})
+            files.append({"filename": a.name, "path": path, "size": a.size})
         messages.append({
             "id": str(m.pk), "direction": m.direction, "authority": m.authority.name,
             "subject": m.subject, "body": m.body, "trust_level": m.trust_level,

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from amtsweg.accounts.models import TrustLevel
-from amtsweg.core import crypto
+from amtsweg.core import crypto, files
 
 
 class Message(models.Model):
@@ -63,7 +63,21 @@ class Attachment(models.Model):
     stored_name = models.CharField(max_length=300)
 
     def __str__(self) -> str:
-        return self.filename
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Every way of attaching a file names it by its detected type (core.files); a new
+        # one that stores the sender's name as it came fails here, not in a clerk's browser.
+        if self._state.adding and self.filename != files.stored_name(self.filename,
+                                                                     self.content_type):
+            raise ValueError("Attachment.filename must come from core.files.stored_name().")
+        super().save(*args, **kwargs)
+
+    @property
+    def name(self) -> str:
+        """The name to show and download under, with the extension of the detected type
+        (applied again for files stored before names were made safe)."""
+        return files.stored_name(self.filename, self.content_type)
 
     def context(self) -> str:
         """Associated data of the encrypted file (core.crypto.encrypt_bytes)."""

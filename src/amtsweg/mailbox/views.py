@@ -11,9 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from amtsweg.accounts.profile import has_level
+from amtsweg.core import bodylimit
+from amtsweg.core import files as core_files
 
 from . import actions
 from .models import Attachment, Message
+
+bodylimit.allow("mailbox:detail", actions.MAX_ATTACHMENTS * actions.MAX_ATTACHMENT_BYTES)
 
 
 @login_required
@@ -63,7 +67,4 @@ def attachment(request: HttpRequest, pk: str, attachment_id: int) -> HttpRespons
                              message_id=pk, message__account=request.user)
     if not has_level(request, item.message.trust_level):
         return _step_up(request, item.message)
-    response = HttpResponse(actions.read_attachment(item), content_type=item.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{item.filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return core_files.download(actions.read_attachment(item), item.name, item.content_type)

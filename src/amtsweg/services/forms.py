@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from amtsweg.accounts.models import TrustLevel
 from amtsweg.catalog.models import Leistung
+from amtsweg.core import safejson
 from amtsweg.forms import codelists
 from amtsweg.forms.schema import ITEM_TYPES, KEY_PATTERN, PREFILL_ATTRIBUTES
 
@@ -35,11 +36,9 @@ class JsonField(forms.CharField):
         if not value.strip():
             return None
         try:
-            data = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                _("This is not valid JSON (line %(line)d, column %(col)d: %(msg)s).")
-                % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}) from None
+            data = safejson.loads(value)
+        except safejson.JsonError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if not isinstance(data, self.kinds):
             raise forms.ValidationError(_("Enter a JSON object, for example "
                                           "{\"==\": [{\"var\": \"feld\"}, \"ja\"]}."))
@@ -126,9 +125,10 @@ class ImportForm(UploadMixin, OwnerForm):
     def clean_file(self) -> Any:
         data = super().clean_file()
         try:
-            return json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise forms.ValidationError(_("The file is not valid JSON.")) from None
+            return safejson.loads(data)
+        except safejson.JsonError as exc:
+            raise forms.ValidationError(
+                _("The file is not valid JSON.") + " " + str(exc)) from None
 
 
 class CopyForm(OwnerForm):
@@ -204,8 +204,8 @@ def parse_fee(value: str) -> Any:
         amount = Decimal(number)
         return int(amount) if amount == amount.to_integral() else float(amount)
     try:
-        rule = json.loads(value)
-    except json.JSONDecodeError:
+        rule = safejson.loads(value)
+    except safejson.JsonError:
         raise forms.ValidationError(_("Enter an amount in euros (for example 12.50) or a JSON "
                                       "Logic rule.")) from None
     if not isinstance(rule, dict | int | float) or isinstance(rule, bool):

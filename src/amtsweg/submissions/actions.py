@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import magic
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,6 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from amtsweg.accounts.models import Consent, Organisation, User
+from amtsweg.core import files as core_files
 from amtsweg.core import mail, tenantcrypto
 from amtsweg.forms import engine, logic
 from amtsweg.forms.engine import CompiledForm, compile_form
@@ -213,7 +213,7 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
     if existing >= int(rules.get("max_count", 1)):
         raise ApplyError(_("%(label)s: you can add at most %(n)s files.")
                          % {"label": label, "n": rules.get("max_count", 1)})
-    max_size = min(int(rules.get("max_size", 10 * 1024 * 1024)), MAX_UPLOAD_BYTES)
+    max_size = file_limit(rules)
     if f.size > max_size:
         raise ApplyError(_("%(name)s is too large: at most %(size)s MB.")
                          % {"name": f.name, "size": round(max_size / 1024 / 1024, 1)})
@@ -223,7 +223,7 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
                          % {"name": f.name, "size": round(max_size / 1024 / 1024, 1)})
     if not data:
         raise ApplyError(_("%(name)s is empty.") % {"name": f.name})
-    detected = magic.from_buffer(data[:65536], mime=True)
+    detected = core_files.sniff(data)
     allowed = rules.get("types") or ["application/pdf", "image/jpeg", "image/png"]
     if detected not in allowed:
         raise ApplyError(_("%(name)s is not an allowed file type (allowed: %(types)s).")
@@ -234,12 +234,36 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
         upload.submission = owner
     else:
         upload.draft = owner
-    upload.meta = upload.seal({"name": (f.name or "datei")[-150:]})
+    upload.meta = upload.seal({"name": core_files.stored_name(f.name, detected)})
     upload.stored_name = default_storage.save(
         f"uploads/{owner.authority_id}/{upload.pk}.bin",
         ContentFile(tenantcrypto.seal(upload.tenant, data, f"upload-file:{upload.pk}")))
     upload.save()
     return upload
+
+
+def file_limit(rules: dict) -> int:
+    """The size limit of one file of a file item."""
+    return min(int(rules.get("max_size", 10 * 1024 * 1024)), MAX_UPLOAD_BYTES)
+
+
+def step_upload_bytes(form: CompiledForm, step_key: str) -> int:
+    """The most file bytes one POST of a step can carry (its body limit beyond the fields):
+    every file item's files at their size limit, times the entries of repeated groups."""
+
+    def visit(items: list[engine.Item], factor: int) -> int:
+        total = 0
+        for item in items:
+            if item.type == "group":
+                entries = int(item.repeat.get("max", 10)) if item.repeat is not None else 1
+                total += visit(item.children, factor * entries)
+            elif item.type == "file":
+                rules = item.spec.get("file") or {}
+                total += factor * int(rules.get("max_count", 1)) * file_limit(rules)
+        return total
+
+    step = next((s for s in form.steps if s.key == step_key), None)
+    return visit(step.items, 1) if step is not None else 0
 
 
 def _type_names(types: list[str]) -> list[str]:

@@ -7,7 +7,6 @@ payload it is given for the receiving Behörde (tenantcrypto.seal_json, like the
 and INSERT one Submission row, then redirect like the real submit does.
 """
 
-import json
 import uuid
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,13 +15,15 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from amtsweg.core import safejson
+
 from .models import Submission
 
 
 @csrf_exempt
 @require_POST
 def bare_submit(request: HttpRequest) -> HttpResponse:
-    body = json.loads(request.body)
+    body = safejson.loads(request.body)
     submission = Submission(
         draft_key=uuid.uuid4(), receipt_number=f"BENCH-{uuid.uuid4().hex[:24]}",
         version_id=body["version"], adoption_id=body["adoption"],

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from amtsweg.core import tenantcrypto
+from amtsweg.core import files, tenantcrypto
 
 
 class Sealed:
@@ -104,7 +104,9 @@ class Upload(Sealed, models.Model):
 
     @property
     def name(self) -> str:
-        return self.open(self.meta)["name"]
+        """The name to show and download under, with the extension of the detected type
+        (applied again for files stored before names were made safe)."""
+        return files.stored_name(self.open(self.meta)["name"], self.content_type)
 
 
 class Submission(Sealed, models.Model):

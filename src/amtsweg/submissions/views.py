@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from amtsweg.accounts.profile import has_level, session_level
+from amtsweg.core import bodylimit, mail
 from amtsweg.forms import engine
 from amtsweg.forms import render as form_render
 from amtsweg.forms.types import options_of
@@ -25,6 +26,17 @@ from . import actions, receipts
 from .models import Draft, Submission
 
 GUEST_KEY = "guest_drafts"
+
+
+def _step_allowance(request: HttpRequest, kwargs: dict) -> int:
+    """A step's body may carry the files its items allow (checked before it is read)."""
+    draft = Draft.objects.select_related("version").filter(pk=kwargs["pk"]).first()
+    if draft is None:
+        return 0
+    return actions.step_upload_bytes(actions.form_of(draft.version), kwargs["step_key"])
+
+
+bodylimit.allow("submissions:step", _step_allowance)
 
 
 def _offer(slug: str, ags: str):
@@ -73,6 +85,11 @@ def start(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
         if user is None and (not email or "@" not in email):
             context["error"] = _("Enter your e-mail address, so that we can send you the "
                                  "receipt and a link to continue later.")
+        elif user is None:
+            try:  # the link to continue goes to a typed address
+                mail.count_typed_address(request, email)
+            except mail.TooManyMails:
+                context["error"] = str(mail.TOO_MANY_MAILS)
         if not context["error"]:
             try:
                 draft, _token = actions.start(

@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from amtsweg.catalog.search import search
+from amtsweg.core import bodylimit
 from amtsweg.forms.fim import FimError, import_xdatenfelder
 
 from .. import actions
 from ..diff import compare_versions
-from ..forms import CopyForm, CreateForm, FimForm, ImportForm
+from ..forms import MAX_UPLOAD, CopyForm, CreateForm, FimForm, ImportForm
 from ..models import ServiceVersion
 from .common import (
     designable_services,
@@ -44,6 +45,7 @@ def leistung_search(request: HttpRequest) -> HttpResponse:
     return render(request, "services/_leistung_options.html", {"hits": hits})
 
 
+bodylimit.allow("services:create", MAX_UPLOAD)
 CREATE_FORMS = {"scratch": CreateForm, "fim": FimForm, "import": ImportForm, "copy": CopyForm}
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from amtsweg.core import bodylimit
 from amtsweg.forms.render import render_step
 from amtsweg.forms.schema import validate_definition
 
@@ -27,6 +29,14 @@ from .common import designer_view, problem_rows, version_for_design
 
 SETTINGS_FIELDS = {"trust_level": "trust_level", "applicants": "applicants", "fee": "fee",
                    "processing": "processing_de", "declaration": "declaration_de"}
+
+
+def _json_allowance(request: HttpRequest, kwargs: dict) -> int:
+    """The whole definition can be posted as JSON: as much form data as Django reads."""
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE - settings.REQUEST_BODY_LIMIT
+
+
+bodylimit.allow("services:editor", _json_allowance)
 
 
 class Invalid(Exception):

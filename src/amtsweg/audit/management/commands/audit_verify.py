@@ -1,22 +1,56 @@
-"""Recompute the audit hash chains; exit 1 when one is broken (for cron and monitoring)."""
+"""Verify the audit chains; exit 1 when one is broken (for cron and monitoring).
+
+    amtsweg audit_verify                          # every chain and the register of tenants
+    amtsweg audit_verify --tenant authority:12    # one chain
+    amtsweg audit_verify --heads FILE             # ... and every head exported to FILE is there
+    amtsweg audit_verify --export-heads FILE      # ... and, if all is well, export the heads
+    amtsweg audit_verify --checkpoint             # both with AUDIT_HEADS_FILE
+"""
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from amtsweg.audit import actions
+from amtsweg.audit import heads as audit_heads
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chains of the audit log (all tenants, or one with --tenant)."
+    help = ("Verify the audit chains (all tenants, or one with --tenant), optionally against "
+            "exported heads, and export the heads.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--tenant", help='One tenant, e.g. "authority:12" or "platform"')
+        parser.add_argument("--heads", dest="heads_file", type=Path, metavar="FILE",
+                            help="heads exported earlier: each must still be in its chain")
+        parser.add_argument("--export-heads", dest="export_file", type=Path, metavar="FILE",
+                            help="after a clean check, write the current heads there (0600)")
+        parser.add_argument("--checkpoint", action="store_true",
+                            help="check against AUDIT_HEADS_FILE (if it exists), then export "
+                                 "the heads to it")
 
-    def handle(self, *args, tenant: str | None = None, **options) -> None:
-        report = actions.check(None if tenant is None else [tenant])
-        if report.ok:
-            self.stdout.write(f"OK: {report.entries} entries in {report.chains} chains")
-            return
-        for problem in report.problems:
-            self.stderr.write(str(problem))
-        raise CommandError(f"{len(report.problems)} problems in {report.entries} entries of "
-                           f"{report.chains} chains")
+    def handle(self, *args, tenant: str | None = None, heads_file: Path | None = None,
+               export_file: Path | None = None, checkpoint: bool = False, **options) -> None:
+        if checkpoint:
+            export_file = audit_heads.default_path()
+            heads_file = export_file if export_file.exists() else None
+        if tenant and export_file:
+            raise CommandError("Exported heads cover every chain; leave out --tenant.")
+        try:
+            exported = audit_heads.load(heads_file) if heads_file else None
+        except audit_heads.HeadsFileError as exc:
+            raise CommandError(str(exc)) from None
+        report = actions.check(None if tenant is None else [tenant], exported=exported)
+        if not report.ok:
+            for problem in report.problems:
+                self.stderr.write(str(problem))
+            kept = f"; {export_file} was left as it was" if export_file else ""
+            raise CommandError(f"{len(report.problems)} problems in {report.entries} entries "
+                               f"of {report.chains} chains{kept}")
+        against = f"; every head exported to {heads_file} is there" if heads_file else ""
+        self.stdout.write(f"OK: {report.entries} entries in {report.chains} chains{against}")
+        if export_file:
+            document = audit_heads.snapshot()
+            audit_heads.write(export_file, document)
+            self.stdout.write(f"Exported {len(document['heads'])} heads to {export_file} "
+                              f"(fingerprint {audit_heads.digest(document)}).")
