@@ -153,7 +153,7 @@ def _constrained(schema: dict) -> bool:
     return bool(options)
 
 
-def test_every_parameter_is_declared_with_its_limits(client):
+def test_every_parameter_is_declared_with_its_limits(client, db):
     unconstrained = [(op, p["name"]) for op, operation in _operations(client)
                      for p in operation.get("parameters", []) if not _constrained(p["schema"])]
     assert unconstrained == []
@@ -162,7 +162,7 @@ def test_every_parameter_is_declared_with_its_limits(client):
     assert expression["required"] and expression["schema"]["items"]["pattern"]
 
 
-def test_every_error_answer_is_documented_as_problem_json(client):
+def test_every_error_answer_is_documented_as_problem_json(client, db):
     for label, operation in _operations(client):
         codes = set(operation["responses"])
         assert {"400", "429"} <= codes or not operation.get("parameters"), label
@@ -173,7 +173,7 @@ def test_every_error_answer_is_documented_as_problem_json(client):
                 assert list(response["content"]) == ["application/problem+json"], (label, code)
 
 
-def test_a_method_an_address_does_not_take_is_a_problem(client):
+def test_a_method_an_address_does_not_take_is_a_problem(client, db):
     response = client.put("/api/v1/catalog/search?q=Pass")
     assert response.status_code == 405
     assert response["Content-Type"] == "application/problem+json"

@@ -59,6 +59,9 @@ def server(tmp_path_factory):
     # Demo mode, as `make run`: a production start refuses a setup without HTTPS and proxies.
     env.update(AMTSWEG_VAR_DIR=str(tmp_path_factory.mktemp("var")), DEMO_DATA="true",
                DJANGO_SETTINGS_MODULE="amtsweg.settings")
+    # the rate limit counts in the database (core.throttle): the tables must exist
+    subprocess.run([sys.executable, "-m", "amtsweg.cli", "migrate", "--verbosity", "0"],
+                   env=env, check=True, capture_output=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
          "--port", str(port), "--workers", "1", "amtsweg.wsgi:application"],

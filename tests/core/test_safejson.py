@@ -60,6 +60,7 @@ TRUSTED_JSON = {
     "services/management/commands/services.py": "a file the operator names on the command line",
     "ikz/demo.py": "shipped seed files",
     "funding/demo.py": "shipped seed files",
+    "audit/heads.py": "the operator's heads file, written by audit_verify and MAC-checked",
 }
 
 

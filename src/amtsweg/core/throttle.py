@@ -101,7 +101,7 @@ def _hit_database(counter: str, window: int) -> Count:
     return Count(int(used), max(int(expires_at) - now, 0))
 
 
-@checks.register(checks.Tags.security)
+@checks.register("amtsweg", checks.Tags.security)  # also refuses a production start
 def check_shared_store(app_configs, **kwargs) -> list[checks.CheckMessage]:
     """Counting in each process's own memory multiplies every limit by the workers."""
     if settings.THROTTLE_STORE not in {"cache", "database"}:
