@@ -343,3 +343,9 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.Authenticatio
 # Issue 11, finding 16 (OpenAPI documents and answers): every error answer under /api/ is
 # problem+json, also those ninja makes itself (405).
 MIDDLEWARE.append("amtsweg.api.problems.ApiProblemMiddleware")
+
+# Issue 11, finding 12: `Cache-Control: no-store` on every answer that may carry personal
+# data (personal paths, or a request with a session or an Authorization header); outside the
+# session middleware, so that it sees the session of the request and the final answer.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "amtsweg.core.nostore.NoStoreMiddleware")

@@ -57,6 +57,9 @@ class SamlIdp:
         self.lifetime = {"minutes": 5}
         self.requested: list[str] = []
         self.sp_metadata = ""
+        self.person = {"givenName": ["Erika"], "surname": ["Mustermann"],
+                       "dateOfBirth": ["1964-08-12"]}
+        self.userid = "erika-bundid"
 
     def _config(self, with_sp: bool) -> IdPConfig:
         conf = {
@@ -93,10 +96,8 @@ class SamlIdp:
         self.requested = [r.text for r in wanted.authn_context_class_ref] if wanted else []
         args = server.response_args(request.message)
         response = server.create_authn_response(
-            identity={"givenName": ["Erika"], "surname": ["Mustermann"],
-                      "dateOfBirth": ["1964-08-12"]},
-            userid="erika-bundid", authn={"class_ref": self.assert_ref,
-                                          "authn_auth": self.entity_id},
+            identity=self.person, userid=self.userid,
+            authn={"class_ref": self.assert_ref, "authn_auth": self.entity_id},
             sign_assertion=True, **args)
         http = server.apply_binding(BINDING_HTTP_POST, str(response), args["destination"],
                                     query.get("RelayState", [""])[0], response=True)

@@ -217,3 +217,20 @@ def test_a_linked_identity_logs_in_without_password(live_server, peer, configure
     account = fresh.get(live_server.url + "/konto/")
     assert account.url.endswith("/konto/") and "erika@example.org" in account.text
     assert "substanziell" in account.text
+
+
+def test_the_providers_identity_of_another_person_is_refused(live_server, peer, configured,
+                                                            settings):
+    """Finding 9 through OpenID Connect: the account is bound to Lena Becker (test eID);
+    the peer confirms Erika Mustermann."""
+    settings.TEST_EID_ENABLED = True
+    s = browser_at_both(live_server, peer)
+    post_form(s, live_server.url + "/konto/eid/test/?level=substanziell", {
+        "level": "substanziell", "given_name": "Lena", "family_name": "Becker",
+        "birth_date": "1988-03-02", "street": "Marktplatz", "house_number": "3",
+        "postal_code": "36037", "city": "Fulda"})
+    final = identify(s, live_server, peer)
+    assert "Diese eID gehört nicht zu der Person" in final.text
+    assert not Identity.objects.filter(provider="peer").exists()
+    user = User.objects.get(email="erika@example.org")
+    assert user.attributes.get(name="family_name").value == "Becker"

@@ -128,3 +128,38 @@ def test_unsolicited_or_replayed_responses_are_refused(idp, live_server):
     assert not Identity.objects.exists()
     unknown = s.get(absolute(action, re.sub(r"ref=.*", "ref=unknown", first.headers["Location"])))
     assert unknown.ok and not Identity.objects.exists()
+
+
+LENA = {"level": "substanziell", "given_name": "Lena", "family_name": "Becker",
+        "birth_date": "1988-03-02", "street": "Marktplatz", "house_number": "3",
+        "postal_code": "36037", "city": "Fulda"}
+
+
+def test_bundid_of_another_person_is_refused(idp, live_server, settings):
+    """Finding 9: the account was confirmed as Lena Becker (test eID); BundID then
+    confirms Erika Mustermann for it."""
+    settings.TEST_EID_ENABLED = True
+    first = logged_in(live_server)
+    post_form(first, live_server.url + "/konto/eid/test/?level=substanziell", LENA)
+    user = User.objects.get(email="erika@example.org")
+    assert Identity.objects.get(user=user).provider == "test-eid"
+    s = requests.Session()  # later, with the password alone
+    post_form(s, live_server.url + "/konto/anmelden/",
+              {"email": "erika@example.org", "password": PASSWORD})
+    final = back_from_idp(s, to_idp(s, live_server))
+    assert "Diese eID gehört nicht zu der Person" in final.text
+    assert not Identity.objects.filter(provider="bundid").exists()
+    assert user.attributes.get(name="family_name").value == "Becker"
+    assert "basis" in s.get(live_server.url + "/konto/").text
+
+
+def test_bundid_of_the_same_person_is_linked_to_the_bound_account(idp, live_server, settings):
+    """Another provider's pseudonym for the person the account is bound to (same names and
+    date of birth): linked as a second identity."""
+    settings.TEST_EID_ENABLED = True
+    s = logged_in(live_server)
+    post_form(s, live_server.url + "/konto/eid/test/?level=substanziell", {
+        **LENA, "given_name": "Erika", "family_name": "Mustermann", "birth_date": "1964-08-12"})
+    final = back_from_idp(s, to_idp(s, live_server))
+    assert final.url.endswith("/konto/profil/")
+    assert set(Identity.objects.values_list("provider", flat=True)) == {"test-eid", "bundid"}

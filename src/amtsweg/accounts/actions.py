@@ -13,14 +13,16 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from amtsweg.audit import actions as audit
 from amtsweg.core import clientip
 from amtsweg.core.mail import send_after_commit
 
-from . import throttle, twofactor
+from . import binding, profile, throttle, twofactor
 from .backends import BACKEND
-from .models import Consent, StaffRole, TrustLevel, User
+from .identity import ATTRIBUTES, Assertion
+from .models import Consent, Identity, ProfileAttribute, StaffRole, TrustLevel, User
 
 log = logging.getLogger(__name__)
 VERIFY_SALT = "amtsweg.accounts.verify-email"
@@ -33,6 +35,11 @@ class LoginRefused(Exception):
 
 class SecondFactorNeeded(Exception):
     """The password was right; the person must now enter a code from their app."""
+
+
+class IdentityRefused(Exception):
+    """An identification that does not belong to the account (a sentence); nothing changed
+    but the audit entry."""
 
 
 PENDING_SECONDS = 300
@@ -283,3 +290,117 @@ def revoke_staff_role(user: User, authority, role: str, *, actor: User | None = 
     if not user.is_superuser and not user.staff_roles.exists():
         user.is_staff = False
         user.save(update_fields=["is_staff"])
+
+
+REFUSALS = {
+    binding.Outcome.OTHER_ACCOUNT: gettext_lazy(
+        "This identity is already linked to another Servicekonto."),
+    binding.Outcome.OTHER_PERSON: gettext_lazy(
+        "This eID does not belong to the person who confirmed this Servicekonto. Your "
+        "confirmed data and your Postfach stay as they were. If this is your Servicekonto "
+        "and your name has changed, please contact the office named in the legal notice "
+        "(Impressum)."),
+    binding.Outcome.UNCONFIRMED: gettext_lazy(
+        "We cannot tell whether this eID belongs to the person who confirmed this "
+        "Servicekonto, because the identity provider did not send name and date of birth. "
+        "Please identify yourself the way you did the first time, or contact the office "
+        "named in the legal notice (Impressum)."),
+}
+
+
+IDENTITY_EVENTS = {binding.Outcome.BIND: "identity.bound", binding.Outcome.LINK: "identity.linked"}
+
+
+def _identity_audit(request: HttpRequest, user: User, action: str, assertion: Assertion,
+                    **data) -> None:
+    from amtsweg.audit import actions as audit
+
+    audit.record(tenant=audit.PLATFORM, actor=audit.actor_of(request.user), action=action,
+                 object_type="accounts.user", object_id=user.pk,
+                 data={"provider": assertion.provider, "level": assertion.level, **data})
+
+
+def identify(request: HttpRequest, assertion: Assertion, account: User | None = None) -> User:
+    """Accept what an identity provider confirmed, for the logged-in account (step-up) or for
+    `account`, the one linked to the identity (login with the eID alone).
+
+    The only way an identification reaches an account: binding.judge decides whether it is
+    the account's person; if so the identity is linked, its data stored as confirmed and the
+    session raised, else IdentityRefused is raised after an audit entry (and a mail to the
+    holder) were committed, and profile, links and session level stay as they were.
+    """
+    target = account or request.user
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=target.pk)
+        verdict = binding.judge(user, assertion)
+        if not verdict.accepted:
+            _identity_audit(request, user, "identity.refused", assertion,
+                            reason=verdict.outcome, differing=list(verdict.differing))
+            if verdict.outcome != binding.Outcome.OTHER_ACCOUNT:
+                send_after_commit(user.email, _("Your Servicekonto: identification refused"),
+                                  "accounts/mail/identity_refused.txt",
+                                  {"login_url": _absolute(request, reverse("accounts:login"))})
+        else:
+            if account is not None:
+                login(request, user, backend=BACKEND)
+                request.session["mfa"] = True  # an eID is two factors: card and PIN
+            _apply(request, user, assertion)
+            if verdict.outcome != binding.Outcome.SAME:
+                _identity_audit(request, user, IDENTITY_EVENTS[verdict.outcome], assertion)
+    if not verdict.accepted:
+        log.warning("identification refused user=%s provider=%s reason=%s", user.pk,
+                    assertion.provider, verdict.outcome)
+        raise IdentityRefused(str(REFUSALS[verdict.outcome]))
+    return user
+
+
+def _apply(request: HttpRequest, user: User, assertion: Assertion) -> None:
+    """Link the identity, take over its confirmed data, raise the session's level."""
+    Identity.objects.update_or_create(
+        provider=assertion.provider, subject=assertion.subject,
+        defaults={"user": user, "level": assertion.level})
+    current = profile.attributes(user)
+    for name, value in assertion.attributes.items():
+        if name not in ATTRIBUTES or not value:
+            continue
+        level = assertion.level
+        old = current.get(name)
+        if (old is not None and old.source == ProfileAttribute.Source.EID and old.value == value
+                and TrustLevel.rank(old.level) > TrustLevel.rank(level)):
+            level = old.level  # the same value confirmed more strongly before stays so
+        profile.store(user, name, value, source=ProfileAttribute.Source.EID,
+                      provider=assertion.provider, level=level)
+    request.session.cycle_key()  # a new level is a new login: new session id
+    start_session(request, assertion.level)
+
+
+def _ticket(reference: str) -> str:
+    """A support ticket reference for the audit log: letters, digits and -_/#. only, so that
+    no free text (which could hold personal data) reaches the log."""
+    return "".join(c for c in reference if c.isascii() and (c.isalnum() or c in "-_/#."))[:40]
+
+
+@transaction.atomic
+def release_identity(user: User, *, actor: str = "system", ticket: str = "") -> dict[str, int]:
+    """Undo the binding of an account to a person, after support checked who holds it.
+
+    For an account bound to the wrong person (somebody else identified first): the linked
+    identities and every eID-confirmed attribute go, every session ends, and the next
+    identification binds the account anew. Postfach messages stay in the account.
+    """
+    from amtsweg.audit import actions as audit
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    counts = {
+        "identities": Identity.objects.filter(user=user).delete()[0],
+        "attributes": ProfileAttribute.objects.filter(
+            user=user, source=ProfileAttribute.Source.EID).delete()[0],
+    }
+    User.objects.filter(pk=user.pk).update(session_version=user.session_version + 1)
+    audit.record(tenant=audit.PLATFORM, actor=actor, action="identity.released",
+                 object_type="accounts.user", object_id=user.pk,
+                 data={**counts, "ticket": _ticket(ticket)})
+    send_after_commit(user.email, _("Your Servicekonto: identification reset"),
+                      "accounts/mail/identity_released.txt",
+                      {"login_url": _absolute(None, reverse("accounts:login"))})
+    return counts

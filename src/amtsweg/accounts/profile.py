@@ -7,18 +7,12 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 
 from amtsweg.core import crypto
 
-from .identity import ATTRIBUTES, Assertion
-from .models import Identity, ProfileAttribute, TrustLevel, User
-
-
-class IdentityConflict(Exception):
-    pass
+from .identity import ATTRIBUTES
+from .models import ProfileAttribute, TrustLevel, User
 
 
 def session_level(request: HttpRequest) -> str:
@@ -52,7 +46,8 @@ def attributes(user: User) -> dict[str, ProfileAttribute]:
     return {a.name: a for a in ProfileAttribute.objects.filter(user=user)}
 
 
-def _store(user: User, name: str, value: str, **fields) -> None:
+def store(user: User, name: str, value: str, **fields) -> None:
+    """Write one attribute encrypted; eID-confirmed ones only through actions.identify."""
     ProfileAttribute.objects.update_or_create(user=user, name=name, defaults={
         "value_encrypted": crypto.encrypt(value, ProfileAttribute(user=user, name=name).context()),
         **fields})
@@ -73,37 +68,8 @@ def set_typed(user: User, values: dict[str, str]) -> list[str]:
                 refused.append(name)
             continue
         if value:
-            _store(user, name, value, source=ProfileAttribute.Source.TYPED, provider="",
-                   level=TrustLevel.BASIS)
+            store(user, name, value, source=ProfileAttribute.Source.TYPED, provider="",
+                  level=TrustLevel.BASIS)
         elif existing is not None:
             existing.delete()
     return refused
-
-
-@transaction.atomic
-def apply_assertion(request: HttpRequest, assertion: Assertion) -> None:
-    """Step up: link the identity, take over its confirmed data, raise the session's level."""
-    user = request.user
-    linked = Identity.objects.filter(provider=assertion.provider,
-                                     subject=assertion.subject).first()
-    if linked is not None and linked.user_id != user.pk:
-        raise IdentityConflict(_("This identity is already linked to another Servicekonto."))
-    Identity.objects.update_or_create(
-        provider=assertion.provider, subject=assertion.subject,
-        defaults={"user": user, "level": assertion.level})
-    current = attributes(user)
-    for name, value in assertion.attributes.items():
-        if name not in ATTRIBUTES or not value:
-            continue
-        level = assertion.level
-        old = current.get(name)
-        if (old is not None and old.source == ProfileAttribute.Source.EID and old.value == value
-                and TrustLevel.rank(old.level) > TrustLevel.rank(level)):
-            level = old.level  # the same value confirmed more strongly before stays so
-        _store(user, name, value, source=ProfileAttribute.Source.EID,
-               provider=assertion.provider, level=level)
-    request.session.cycle_key()  # a new level is a new login: new session id
-    now = int(timezone.now().timestamp())
-    request.session["trust_level"] = assertion.level
-    request.session["auth_at"] = now
-    request.session["seen_at"] = now

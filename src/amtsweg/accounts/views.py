@@ -5,7 +5,6 @@ import hashlib
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,7 +22,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from amtsweg.core import mail
 
 from . import actions, dataprotection, identity, organisations, profile, twofactor
-from .backends import BACKEND
 from .forms import (
     CodeForm,
     ConfirmForm,
@@ -126,11 +124,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
     }, status=400 if error else 200)
 
 
+def _forget_copies(response: HttpResponse) -> HttpResponse:
+    """At the end of a session the browser drops what it kept of this site (pages from
+    before no-store existed, the back/forward cache): a shared kiosk browser shows nothing of
+    the person after logout (issue 11, finding 12)."""
+    response["Clear-Site-Data"] = '"cache"'
+    return response
+
+
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     actions.end_session(request)
     messages.info(request, _("You are logged out."))
-    return redirect("portal:home")
+    return _forget_copies(redirect("portal:home"))
 
 
 @require_POST
@@ -138,7 +144,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
     actions.end_all_sessions(request, request.user)
     messages.info(request, _("You are logged out on all devices."))
-    return redirect("portal:home")
+    return _forget_copies(redirect("portal:home"))
 
 
 @login_required
@@ -349,10 +355,10 @@ def test_eid(request: HttpRequest) -> HttpResponse:
             f"{data['given_name']}|{data['family_name']}|{data['birth_date']}".encode()
         ).hexdigest()[:24]
         try:
-            profile.apply_assertion(request, identity.Assertion(
+            actions.identify(request, identity.Assertion(
                 testeid.TestEidProvider.key, subject, level, data))
-        except profile.IdentityConflict as conflict:
-            messages.error(request, str(conflict))
+        except actions.IdentityRefused as refused:
+            messages.error(request, str(refused))
             return redirect("accounts:home")
         messages.success(request, _("You are identified at trust level %(level)s.")
                          % {"level": TrustLevel(level).label})
@@ -393,7 +399,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
             actions.end_session(request)
             dataprotection.delete_account(user)
             messages.info(request, _("Your Servicekonto and its data are deleted."))
-            return redirect("portal:home")
+            return _forget_copies(redirect("portal:home"))
         error = _("Please enter your password and confirm that the account shall be deleted.")
     return render(request, "accounts/delete.html", {"error": error},
                   status=400 if error else 200)
@@ -461,6 +467,7 @@ def _complete_identification(request: HttpRequest, finish) -> HttpResponse:
         messages.error(request, IDENTITY_ERRORS.get(
             exc.reason, _("The identification could not be confirmed. Please try again.")))
         return redirect("accounts:home" if request.user.is_authenticated else "accounts:login")
+    account = None
     if not request.user.is_authenticated:
         linked = Identity.objects.filter(provider=assertion.provider,
                                          subject=assertion.subject).select_related("user").first()
@@ -469,13 +476,12 @@ def _complete_identification(request: HttpRequest, finish) -> HttpResponse:
                                      "with your e-mail address once and identify yourself "
                                      "there; from then on the eID alone is enough."))
             return redirect("accounts:login")
-        login(request, linked.user, backend=BACKEND)
-        request.session["mfa"] = True  # an eID is two factors: card and PIN
+        account = linked.user
     try:
-        profile.apply_assertion(request, assertion)
-    except profile.IdentityConflict as conflict:
-        messages.error(request, str(conflict))
-        return redirect("accounts:home")
+        actions.identify(request, assertion, account)
+    except actions.IdentityRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("accounts:home" if request.user.is_authenticated else "accounts:login")
     messages.success(request, _("You are identified at trust level %(level)s.")
                      % {"level": TrustLevel(assertion.level).label})
     return redirect(request.session.pop("step_up_next", None) or reverse("accounts:profile"))

@@ -155,6 +155,19 @@ def note_text(event: CaseEvent) -> str:
                               bytes(event.text), f"case-note:{event.case_id}").decode()
 
 
+def applicant_timeline(case: Case, flow: dict, lang: str) -> list[dict]:
+    """The case's history as the applicant sees it: opening and state changes with the notes
+    written for the applicant (a Nachforderung's request, the applicant's answer), not the
+    internal notes."""
+    rows = []
+    for event in case.events.filter(kind__in=[CaseEvent.Kind.OPENED,
+                                              CaseEvent.Kind.TRANSITION]):
+        rows.append({"at": event.at, "state": workflow.state_label(flow, event.to_state, lang),
+                     # notes of a transition are written for the applicant (they are sent)
+                     "note": note_text(event) if event.kind == "transition" else ""})
+    return rows
+
+
 def transition(actor: User | None, case_id: int, key: str, *,
                lock_version: int | None = None, note: str = "", as_applicant: bool = False,
                api_client=None) -> Case:

@@ -11,7 +11,8 @@ class CasesConfig(AppConfig):
         from amtsweg.services import signals as service_signals
         from amtsweg.submissions.signals import received
 
-        from . import actions, notices  # noqa: F401 - notices registers its effect
+        # notices registers its effect, export the cases' part of the data export
+        from . import actions, export, notices  # noqa: F401
 
         received.connect(actions.on_submission_received,
                          dispatch_uid="cases.open_case")

@@ -15,7 +15,7 @@ from amtsweg.submissions.models import Submission
 from amtsweg.submissions.views import _may_see
 
 from . import actions, workflow
-from .models import Case, CaseEvent
+from .models import Case
 
 ANSWER_FILE = {"file": {"types": ["application/pdf", "image/jpeg", "image/png"],
                         "max_size": 10 * 1024 * 1024, "max_count": 5},
@@ -33,16 +33,6 @@ def _case(request: HttpRequest, receipt: str) -> Case:
     if case is None:
         raise Http404
     return case
-
-
-def _timeline(case: Case, flow: dict, lang: str) -> list[dict]:
-    rows = []
-    for event in case.events.filter(kind__in=[CaseEvent.Kind.OPENED,
-                                              CaseEvent.Kind.TRANSITION]):
-        rows.append({"at": event.at, "state": workflow.state_label(flow, event.to_state, lang),
-                     # notes of a transition are written for the applicant (they are sent)
-                     "note": actions.note_text(event) if event.kind == "transition" else ""})
-    return rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,6 +78,7 @@ def applicant_case(request: HttpRequest, receipt: str) -> HttpResponse:
         "case": case, "submission": case.submission, "service": case.submission.adoption.service,
         "state": workflow.state_label(flow, case.state, lang),
         "outcome": outcome.get(lang) or outcome.get("de", ""),
-        "timeline": _timeline(case, flow, lang), "can_answer": "nachforderung_erledigt" in mine,
+        "timeline": actions.applicant_timeline(case, flow, lang),
+        "can_answer": "nachforderung_erledigt" in mine,
         "can_withdraw": "zurueckziehen" in mine, "error": error,
     }, status=400 if error else 200)

@@ -1,11 +1,10 @@
 """CSV and JSON of a dashboard's figures: the JSON is the whole figures dict, each table of the
 page is one CSV (`?table=`)."""
 
-import csv
-import io
-
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+
+from amtsweg.core import csvexport
 
 from . import maturity
 
@@ -44,15 +43,7 @@ def tables(data: dict) -> dict[str, tuple[list[str], list[dict]]]:
 
 
 def csv_response(rows: list[dict], columns: list[str], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore",
-                            lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: "" if row.get(k) is None else row.get(k) for k in columns}
-                     for row in rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csvexport.response(filename, columns, ([row.get(k) for k in columns] for row in rows))
 
 
 def json_response(data: dict, filename: str) -> JsonResponse:

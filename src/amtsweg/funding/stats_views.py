@@ -1,7 +1,6 @@
 """Public pages of the programme statistics: figures, charts (server-rendered SVG, each with a
 table of the same numbers beside it), CSV and JSON export of the same data."""
 
-import csv
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from amtsweg.api.problems import Problem, problem_response
+from amtsweg.core import csvexport
 from amtsweg.ikz.models import TaskArea
 from amtsweg.territory.models import Area
 
@@ -267,10 +267,6 @@ def statistics_csv(request: HttpRequest, table: str) -> HttpResponse:
     columns = CSV_COLUMNS[part]
     years = [r["year"] for r in data["years"]]
     span = f"-{years[0]}-{years[-1]}" if years else ""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="ikz-foerderung-{table}{span}.csv"'
-    writer = csv.writer(response)
-    writer.writerow([CSV_HEADERS.get(c, c) for c in columns])
-    for row in data[part]:
-        writer.writerow([row[c] for c in columns])
-    return response
+    return csvexport.response(f"ikz-foerderung-{table}{span}.csv",
+                              [CSV_HEADERS.get(c, c) for c in columns],
+                              ([row[c] for c in columns] for row in data[part]))

@@ -8,4 +8,5 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from . import providers  # noqa: F401 - registers the built-in providers
+        # register the built-in providers and the payments' part of the data export
+        from . import export, providers  # noqa: F401

@@ -6,3 +6,6 @@ class SubmissionsConfig(AppConfig):
     name = "amtsweg.submissions"
     label = "submissions"
     verbose_name = _("Anträge")
+
+    def ready(self) -> None:
+        from . import export  # noqa: F401 - registers drafts and applications in the data export
