@@ -107,7 +107,8 @@ def start_server() -> tuple[subprocess.Popen, int]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "amtsweg.cli", "run", "--no-worker", "--port", str(port)],
-        env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env={**os.environ, "DEMO_DATA": "true"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -269,7 +270,7 @@ def main() -> None:
     logging.getLogger("django.request").setLevel(logging.ERROR)  # the 400s are the point
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    call_command("import_data", quiet=True, verbosity=0)
+    call_command("import_data", demo=True, quiet=True, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # as in production
     results: dict = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                      "python": sys.version.split()[0], "database": django.db.connection.vendor,

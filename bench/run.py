@@ -129,7 +129,8 @@ def start_server() -> tuple[subprocess.Popen, int]:
     server = subprocess.Popen(
         [sys.executable, "-m", "amtsweg.cli", "run", "--no-worker", "--port", str(port),
          "--workers", "1"],
-        env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env={**os.environ, "DEMO_DATA": "true"}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

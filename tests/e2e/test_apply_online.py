@@ -52,7 +52,7 @@ def data():
     from amtsweg.territory.models import Area
 
     if not Area.objects.exists():  # an earlier transactional test flushed the tables
-        call_command("import_data", quiet=True, verbosity=0)
+        call_command("import_data", demo=True, quiet=True, verbosity=0)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 @pytest.fixture
 def data():
     if not Area.objects.exists():  # an earlier transactional test flushed the tables
-        call_command("import_data", quiet=True, verbosity=0)
+        call_command("import_data", demo=True, quiet=True, verbosity=0)
 
 
 def assert_accessible(page, axe_source: str, label: str) -> None:

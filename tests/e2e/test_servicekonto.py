@@ -157,7 +157,7 @@ def test_postfach_pages_are_accessible(live_server, browser, axe_source):
     from amtsweg.territory.models import Area, Authority
 
     if not Area.objects.exists():
-        call_command("import_data", quiet=True, verbosity=0)
+        call_command("import_data", demo=True, quiet=True, verbosity=0)
     password = "Ein langer Satz als Passwort 7"
     user = User.objects.create_user("post@example.org", password,
                                     email_verified_at="2026-01-01T00:00Z")

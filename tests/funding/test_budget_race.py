@@ -21,7 +21,7 @@ def test_concurrent_approvals_never_exceed_the_budget():
     if connection.vendor == "sqlite":
         pytest.skip("the in-memory SQLite test database is one connection")
     if not Area.objects.exists():  # an earlier transactional test flushed the tables
-        call_command("import_data", quiet=True, verbosity=0)
+        call_command("import_data", demo=True, quiet=True, verbosity=0)
     programme = Programme.objects.get(slug=demo.PROGRAMME_SLUG)
     organisation, (person,) = kommune_account()
     found = [apply(organisation, person).case for _ in range(2)]

@@ -73,6 +73,6 @@ def small_service_tx(transactional_db):
     from django.core.management import call_command
 
     if not Area.objects.exists():  # an earlier transactional test flushed the tables
-        call_command("import_data", quiet=True, verbosity=0)
+        call_command("import_data", demo=True, quiet=True, verbosity=0)
     standesamt = Authority.objects.get(area__ags="06635001", kind=Authority.Kind.STANDESAMT)
     return make_small_service(standesamt)
