@@ -37,6 +37,9 @@ REFUSED = [
     "https://[2001:db8::1]/hook",
     "https://2130706433/hook", "https://0x7f.1/hook", "https://127.1/hook",  # 127.0.0.1
     "https://017700000001/hook",
+    # reserved IPv6 outside 2000::/3 that Python's is_global lets through (outside tester)
+    "https://[::ffff:0:a9fe:a9fe]/hook", "https://[::ffff:0:0:7f00:1]/hook",
+    "https://[1::1]/hook", "https://[400::1]/hook", "https://[4000::1]/hook",
 ]
 
 

@@ -52,6 +52,9 @@ _REFUSED = tuple(ipaddress.ip_network(n) for n in (
     "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
 ))
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # DNS64 gives public IPv4 hosts these names
+# IANA assigns global unicast IPv6 only from 2000::/3; everything outside it is reserved or
+# special-purpose (Python's is_global calls some of it global, e.g. ::ffff:0:a9fe:a9fe, 400::1).
+_IPV6_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 
 
 class OutboundRefused(ValueError):
@@ -105,8 +108,10 @@ def refused(address: IP) -> bool:
         return False
     if address.version == 6 and address in _NAT64:
         return refused(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.version == 6 and address not in _IPV6_GLOBAL_UNICAST:
+        return True
     return (any(address in net for net in _REFUSED if net.version == address.version)
-            or not address.is_global or address.is_multicast)
+            or not address.is_global or address.is_multicast or address.is_reserved)
 
 
 def _literal(host: str) -> IP | None:
