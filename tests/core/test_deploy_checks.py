@@ -179,3 +179,25 @@ def test_test_eid_identities_stop_counting():
     assert not Identity.objects.filter(user=user).exists()
     assert (attribute.source, attribute.level, attribute.provider) == ("typed", "basis", "")
     assert crypto.decrypt(attribute.value_encrypted, attribute.context()) == "Mustermann"
+
+
+@pytest.mark.django_db
+def test_a_session_raised_by_the_test_eid_ends_when_it_is_retired(settings):
+    """Outside tester: a session stepped up with the test eID kept its level after the
+    switch to production."""
+    from tests.accounts.conftest import CommitClient
+    from tests.accounts.test_accounts import login, registered_user
+    from tests.accounts.test_profile_trust import step_up
+
+    client = CommitClient()
+    settings.TEST_EID_ENABLED = True
+    registered_user(client)
+    login(client)
+    assert step_up(client).status_code == 302
+    assert client.session["trust_level"] == "substanziell"
+    assert client.get("/konto/").status_code == 200
+
+    settings.TEST_EID_ENABLED = False
+    retire_test_identities()
+    assert client.get("/konto/").status_code == 302  # logged out, back to the login page
+    assert "_auth_user_id" not in client.session

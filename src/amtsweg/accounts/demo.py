@@ -39,18 +39,26 @@ def retire_demo_logins() -> int:
 
 @transaction.atomic
 def retire_test_identities() -> dict[str, int]:
-    """Unlink identities of the test eID and mark what it "confirmed" as typed by the person.
+    """Unlink identities of the test eID, mark what it "confirmed" as typed by the person and
+    end the sessions of those accounts.
 
     The values stay (the person may correct them); they no longer count as confirmed, so
-    nothing a fake eID asserted prefills an application at a higher trust level.
+    nothing a fake eID asserted prefills an application at a higher trust level, and no
+    session keeps a level the fake eID gave it.
     """
     key = TestEidProvider.key
+    holders = set(Identity.objects.filter(provider=key).values_list("user_id", flat=True))
+    holders |= set(ProfileAttribute.objects.filter(provider=key)
+                   .values_list("user_id", flat=True))
     links, _ = Identity.objects.filter(provider=key).delete()
     attributes = ProfileAttribute.objects.filter(provider=key).update(
         source=ProfileAttribute.Source.TYPED, provider="", level=TrustLevel.BASIS)
+    # A session raised to substanziell or hoch by the fake eID must not keep that level.
+    User.objects.filter(pk__in=holders).update(session_version=F("session_version") + 1)
     if links or attributes:
         audit.record(tenant=audit.PLATFORM, actor="system", action="demo.test_eid_retired",
-                     data={"identities": links, "attributes": attributes})
+                     data={"identities": links, "attributes": attributes,
+                           "accounts_logged_out": len(holders)})
     return {"identities": links, "attributes": attributes}
 
 
