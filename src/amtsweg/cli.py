@@ -100,15 +100,15 @@ def reap_jobs() -> None:
 
 
 def refuse_unsafe_start(*, data: bool = True) -> None:
-    """Production mode (DEMO_DATA off) starts only when the deploy checks pass."""
+    """Production mode (DEMO_DATA off) starts only when the deploy checks pass; demo mode
+    only when nothing is misconfigured that would break it (a malformed key, say)."""
     from django.conf import settings
 
     from amtsweg.core.checks import refusal_text, unsafe_start_errors
 
-    if settings.DEMO_DATA:
-        return
-    if errors := unsafe_start_errors(data=data):
-        print(refusal_text(errors), file=sys.stderr)
+    production = not settings.DEMO_DATA
+    if errors := unsafe_start_errors(data=data and production, deploy=production):
+        print(refusal_text(errors, production=production), file=sys.stderr)
         sys.exit(2)
 
 
@@ -216,6 +216,17 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _main(argv)
+    except ImproperlyConfigured as exc:  # a setting that cannot work: a sentence, no traceback
+        print(f"Amtsweg cannot start: {exc}\nSee docs/operations.md for the settings.",
+              file=sys.stderr)
+        sys.exit(2)
+
+
+def _main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["run"]:
         parser = argparse.ArgumentParser(prog="amtsweg run")

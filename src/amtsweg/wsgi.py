@@ -7,15 +7,17 @@ application = get_wsgi_application()
 
 
 def _refuse_unsafe_start() -> None:
-    """A WSGI server started by hand (not through `amtsweg run`) is held to the same deploy
-    checks: in production mode it does not load the application while one fails."""
+    """A WSGI server started by hand (not through `amtsweg run`) is held to the same checks:
+    in production mode it does not load the application while a deploy check fails, in demo
+    mode while a key or setting is malformed."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
     from amtsweg.core.checks import refusal_text, unsafe_start_errors
 
-    if not settings.DEMO_DATA and (errors := unsafe_start_errors()):
-        raise ImproperlyConfigured(refusal_text(errors))
+    production = not settings.DEMO_DATA
+    if errors := unsafe_start_errors(data=production, deploy=production):
+        raise ImproperlyConfigured(refusal_text(errors, production=production))
 
 
 _refuse_unsafe_start()

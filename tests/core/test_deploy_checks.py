@@ -27,7 +27,9 @@ def clean_env(**extra) -> dict:
     """The environment of a machine where nobody set anything."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"DEMO_DATA", "TEST_EID_ENABLED", "TEST_PAYMENT_ENABLED", "DEBUG",
-                        "HTTPS", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROXIES"}}
+                        "HTTPS", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROXIES",
+                        "FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS", "AUDIT_KEY",
+                        "AUDIT_OLD_KEYS"}}
     return {**env, **extra}
 
 
@@ -201,3 +203,34 @@ def test_a_session_raised_by_the_test_eid_ends_when_it_is_retired(settings):
     retire_test_identities()
     assert client.get("/konto/").status_code == 302  # logged out, back to the login page
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(("variable", "value", "check"), [
+    ("FIELD_ENCRYPTION_KEY", "short", "amtsweg.E010"),
+    ("FIELD_ENCRYPTION_OLD_KEYS", "dG9vIHNob3J0", "amtsweg.E010"),
+    ("AUDIT_KEY", "bad", "amtsweg.E011"),
+    ("AUDIT_OLD_KEYS", "dG9vIHNob3J0", "amtsweg.E011"),
+])
+def test_malformed_keys_refuse_even_a_demo_start(tmp_path, variable, value, check):
+    """Outside tester: AUDIT_KEY=bad or FIELD_ENCRYPTION_KEY=short started a server whose
+    encrypting and audited actions then failed."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "amtsweg.cli", "run", "--port", str(port)],
+        env=clean_env(AMTSWEG_VAR_DIR=str(tmp_path), DEMO_DATA="true", **{variable: value}),
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert check in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_malformed_setting_is_a_sentence_not_a_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "amtsweg.cli", "check"],
+        env=clean_env(AMTSWEG_VAR_DIR=str(tmp_path), TRUSTED_PROXIES="foo"),
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "TRUSTED_PROXIES" in result.stderr and "Traceback" not in result.stderr

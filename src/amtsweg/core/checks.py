@@ -161,6 +161,26 @@ def check_demo_rows(app_configs=None, **kwargs) -> list[CheckMessage]:
     return errors
 
 
+@register(TAG, Tags.security)
+def check_master_keys(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """A malformed key would start a server whose every encrypting action fails."""
+    import binascii
+
+    from . import crypto
+
+    try:
+        crypto._key()
+        crypto.master_keys()
+    except (ValueError, binascii.Error, OSError) as exc:
+        return [Error(
+            f"The master key cannot be used: {exc}",
+            hint="FIELD_ENCRYPTION_KEY and every entry of FIELD_ENCRYPTION_OLD_KEYS must be "
+                 "32 random bytes in URL-safe base64 (docs/security.md, 'Master key "
+                 "rotation', step 1, shows how to make one).",
+            id="amtsweg.E010")]
+    return []
+
+
 @register(TAG, deploy=True)
 def check_mail(app_configs=None, **kwargs) -> list[CheckMessage]:
     if not settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
@@ -172,23 +192,29 @@ def check_mail(app_configs=None, **kwargs) -> list[CheckMessage]:
         id="amtsweg.W001")]
 
 
-def unsafe_start_errors(*, data: bool = True) -> list[CheckMessage]:
-    """The deploy checks' errors that are not silenced (what refuses a production start);
-    without ``data`` only settings and files (before the database is migrated)."""
+def unsafe_start_errors(*, data: bool = True, deploy: bool = True) -> list[CheckMessage]:
+    """The checks' errors that are not silenced (what refuses a start); without ``data`` only
+    settings and files (before the database is migrated), without ``deploy`` only what breaks
+    any installation, demo or not (malformed keys and settings)."""
     from django.core.checks import run_checks
     from django.core.checks.messages import ERROR
 
     tags = [TAG, DATA_TAG] if data else [TAG]
-    return [m for m in run_checks(tags=tags, include_deployment_checks=True)
+    return [m for m in run_checks(tags=tags, include_deployment_checks=deploy)
             if m.level >= ERROR and not m.is_silenced()]
 
 
-def refusal_text(errors: list[CheckMessage]) -> str:
-    lines = ["Amtsweg does not start in production mode with these problems:", ""]
+def refusal_text(errors: list[CheckMessage], *, production: bool = True) -> str:
+    mode = "in production mode " if production else ""
+    lines = [f"Amtsweg does not start {mode}with these problems:", ""]
     for message in errors:
         lines.append(f"- {message.msg} ({message.id})")
         if message.hint:
             lines.append(f"  {message.hint}")
-    lines += ["", "For a local demo with demo data run `make run`. The production checklist "
-              "is in docs/security.md; `amtsweg check --deploy` repeats these checks."]
+    if production:
+        lines += ["", "For a local demo with demo data run `make run`. The production checklist "
+                  "is in docs/security.md; `amtsweg check --deploy` repeats these checks."]
+    else:
+        lines += ["", "`amtsweg check` repeats these checks; docs/operations.md lists the "
+                  "settings."]
     return "\n".join(lines)
