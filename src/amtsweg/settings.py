@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "amtsweg.core.clientip.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "amtsweg.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

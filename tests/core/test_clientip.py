@@ -77,3 +77,34 @@ def test_nothing_else_reads_the_client_address():
                     h in node.value.upper() for h in HEADERS):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_only_our_proxies_may_say_the_connection_was_encrypted(settings):
+    """Outside tester: with SECURE_PROXY_SSL_HEADER, Django believed X-Forwarded-Proto from
+    any client (TRUSTED_PROXIES=none and HTTPS=true: secure cookies over plain HTTP)."""
+    from django.test import RequestFactory
+
+    from amtsweg.core.clientip import ForwardedProtoMiddleware
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    seen = {}
+
+    def view(request):
+        seen["secure"] = request.is_secure()
+        return None
+
+    middleware = ForwardedProtoMiddleware(view)
+    factory = RequestFactory()
+    middleware(factory.get("/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_PROTO="https"))
+    assert seen["secure"] is False
+    middleware(factory.get("/", REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_PROTO="https"))
+    assert seen["secure"] is True
+    settings.TRUSTED_PROXIES = []  # "none": clients connect directly
+    middleware(factory.get("/", REMOTE_ADDR="10.0.0.7", HTTP_X_FORWARDED_PROTO="https"))
+    assert seen["secure"] is False
+
+
+def test_the_forwarded_proto_guard_runs_before_django_reads_the_scheme(settings):
+    order = settings.MIDDLEWARE
+    assert order.index("amtsweg.core.clientip.ForwardedProtoMiddleware") == 0

@@ -69,3 +69,25 @@ def client_key(request: HttpRequest) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return ip
+
+
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the request came through one of our own reverse proxies."""
+    remote = _parse(request.META.get("REMOTE_ADDR", "") or "")
+    networks = _networks(tuple(settings.TRUSTED_PROXIES))
+    return remote is not None and _trusted(remote, networks)
+
+
+class ForwardedProtoMiddleware:
+    """Django believes ``X-Forwarded-Proto: https`` (SECURE_PROXY_SSL_HEADER) from anybody;
+    only our proxies may say that the connection was encrypted. Without this, a client
+    talking plain HTTP to a node with ``TRUSTED_PROXIES=none`` could claim TLS and receive
+    secure-only cookies over an unencrypted connection. Runs before SecurityMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not from_trusted_proxy(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)
