@@ -115,6 +115,19 @@ def test_another_provider_for_the_same_person_is_linked():
                 .values_list("action", flat=True)) == ["identity.bound", "identity.linked"]
 
 
+def test_the_holder_is_told_when_a_further_eid_is_linked(django_capture_on_commit_callbacks):
+    """A namesake (same names and date of birth) is indistinguishable by design
+    (docs/identity.md); the holder learns of every further eID and can react."""
+    user = User.objects.create_user("lena@example.org", "x" * 12)
+    with django_capture_on_commit_callbacks(execute=True):
+        _identify(user, Assertion("test-eid", "pseudonym-1", "substanziell", LENA))
+    assert mail.outbox == []  # the first identification binds, nothing to report
+    with django_capture_on_commit_callbacks(execute=True), translation.override("de"):
+        _identify(user, Assertion("bundid", "bpk-1", "hoch", LENA))
+    assert [m.to for m in mail.outbox] == [["lena@example.org"]]
+    assert "weitere eID" in mail.outbox[0].subject and "bundid" in mail.outbox[0].body
+
+
 @pytest.mark.parametrize(("attributes", "reason"), [
     ({**LENA, "given_name": "Lea"}, "other_person"),
     ({**LENA, "birth_date": "1988-03-03"}, "other_person"),

@@ -198,6 +198,25 @@ def test_the_checkpoint_exports_only_over_intact_chains(tenant, tmp_path, settin
     assert (tmp_path / "audit" / "heads.json").read_text() == second != first
 
 
+def test_the_plain_command_compares_with_the_checkpoint_file(tenant, tmp_path, settings,
+                                                            capsys):
+    """Outside tester: after an incident an operator types plain `audit_verify`, which checked
+    only the chains, so a tail cut back to a consistent state passed."""
+    settings.AUDIT_HEADS_FILE = str(tmp_path / "heads.json")
+    chain(tenant, 4)
+    call_command("audit_verify", "--checkpoint")
+    with triggers_dropped():
+        AuditEntry.objects.filter(tenant=tenant, seq=4).delete()
+    AuditHead.objects.filter(tenant=tenant).update(
+        seq=3, hash=AuditEntry.objects.get(tenant=tenant, seq=3).hash)
+    capsys.readouterr()
+    with pytest.raises(CommandError, match="1 problems"):
+        call_command("audit_verify")
+    assert "was exported up to 4" in capsys.readouterr().err
+    call_command("audit_verify", "--no-heads")  # the chains alone are consistent
+    assert "every head exported" not in capsys.readouterr().out
+
+
 def test_export_refuses_a_broken_chain(tenant, tmp_path):
     chain(tenant, 2)
     with triggers_dropped():

@@ -347,6 +347,11 @@ def identify(request: HttpRequest, assertion: Assertion, account: User | None = 
             _apply(request, user, assertion)
             if verdict.outcome != binding.Outcome.SAME:
                 _identity_audit(request, user, IDENTITY_EVENTS[verdict.outcome], assertion)
+            if verdict.outcome == binding.Outcome.LINK:  # a namesake would be noticed here
+                send_after_commit(user.email, _("Your Servicekonto: a further eID was linked"),
+                                  "accounts/mail/identity_linked.txt",
+                                  {"provider": assertion.provider,
+                                   "login_url": _absolute(request, reverse("accounts:login"))})
     if not verdict.accepted:
         log.warning("identification refused user=%s provider=%s reason=%s", user.pk,
                     assertion.provider, verdict.outcome)

@@ -1,6 +1,7 @@
 """Verify the audit chains; exit 1 when one is broken (for cron and monitoring).
 
-    amtsweg audit_verify                          # every chain and the register of tenants
+    amtsweg audit_verify                          # every chain and the register of tenants,
+                                                  # against AUDIT_HEADS_FILE when it exists
     amtsweg audit_verify --tenant authority:12    # one chain
     amtsweg audit_verify --heads FILE             # ... and every head exported to FILE is there
     amtsweg audit_verify --export-heads FILE      # ... and, if all is well, export the heads
@@ -25,15 +26,24 @@ class Command(BaseCommand):
                             help="heads exported earlier: each must still be in its chain")
         parser.add_argument("--export-heads", dest="export_file", type=Path, metavar="FILE",
                             help="after a clean check, write the current heads there (0600)")
+        parser.add_argument("--no-heads", action="store_true",
+                            help="do not compare with AUDIT_HEADS_FILE (only the chains)")
         parser.add_argument("--checkpoint", action="store_true",
                             help="check against AUDIT_HEADS_FILE (if it exists), then export "
                                  "the heads to it")
 
     def handle(self, *args, tenant: str | None = None, heads_file: Path | None = None,
-               export_file: Path | None = None, checkpoint: bool = False, **options) -> None:
+               export_file: Path | None = None, checkpoint: bool = False, no_heads: bool = False,
+               **options) -> None:
         if checkpoint:
             export_file = audit_heads.default_path()
             heads_file = export_file if export_file.exists() else None
+        elif heads_file is None and tenant is None and not no_heads:
+            # An operator who types the plain command after an incident expects the whole
+            # check: a chain cut back to an earlier, consistent state passes the chain check
+            # alone and is only found against the heads exported before.
+            default = audit_heads.default_path()
+            heads_file = default if default.exists() else None
         if tenant and export_file:
             raise CommandError("Exported heads cover every chain; leave out --tenant.")
         try:
