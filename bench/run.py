@@ -224,6 +224,7 @@ AREA_BENCHES = [
                     "view, save_version"),
     ("patterns", "regular-expression denial of service: areas API, designer patterns, "
                  "the former code"),
+    ("uploads", "refusing a 25 MB file on a 10 MB field, Django's handlers and ours"),
 ]
 
 

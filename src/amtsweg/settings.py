@@ -336,6 +336,14 @@ JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
 # REQUEST_BODY_MAX. Checked before the body is read (413 otherwise).
 REQUEST_BODY_LIMIT = int(os.environ.get("REQUEST_BODY_LIMIT", str(1024 * 1024)))
 REQUEST_BODY_MAX = int(os.environ.get("REQUEST_BODY_MAX", str(100 * 1024 * 1024)))
+# Within a route's allowance, a route that knows the limit of each file field (an application
+# step, core.bodylimit.limit_files) drops a file as soon as it passes that limit, instead of
+# spooling all of it first (outside tester: a 25 MB file on a 10 MB field was read whole).
+FILE_UPLOAD_HANDLERS = [
+    "amtsweg.core.bodylimit.PerFileLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # After the session, language and user are known (the 413 page needs them); nothing before it
 # reads the body (CsrfViewMiddleware reads POST in process_view, which runs after it).
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,

@@ -130,6 +130,13 @@ def test_paging(client):
     ({"leikaKey": GEBURTSURKUNDE, "ags": "06631003", "limit": "501"}, "limit"),
     ({"leikaKey": GEBURTSURKUNDE, "ags": "06631003", "offset": "-1"}, "offset"),
     ({"leikaKey": GEBURTSURKUNDE, "ags": "06631003", "offset": "eins"}, "offset"),
+    # Outside tester (schemathesis): an empty value is no integer, so not the default.
+    ({"leikaKey": GEBURTSURKUNDE, "ags": "06631003", "offset": ""}, "offset"),
+    ({"leikaKey": GEBURTSURKUNDE, "ags": "06631003", "limit": ""}, "limit"),
+    ({"leikaKey": GEBURTSURKUNDE, "ags": "", "ars": "066310003003"}, "exactly one"),
+    ({"leikaKey": GEBURTSURKUNDE, "ags": "06631003", "ars": "066310003003", "areaId": "1"},
+     "exactly one"),
+    ({"leikaKey": GEBURTSURKUNDE, "ags": ""}, "ags"),
 ])
 def test_bad_parameters_are_problems(client, params, fragment):
     response = client.get(ROUTES, params, HTTP_ACCEPT_LANGUAGE="en")
@@ -288,3 +295,35 @@ def test_nul_in_area_search(client):
     response = client.get(AREAS, {"areaSearchexpression": "Fu\x00lda"})
     assert response.status_code in (200, 400)
     assert response["Content-Type"].startswith("application/")
+
+
+def test_empty_paging_values_of_areas_are_problems_too(client):
+    for name in ("offset", "limit"):
+        response = client.get(AREAS, {"areaSearchexpression": "Fulda", name: ""},
+                              HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400, name
+        assert response["Content-Type"] == "application/problem+json"
+        assert name in response.json()["detail"]
+
+
+def test_the_document_says_what_the_routes_operation_refuses(client):
+    """Outside tester: behaviour and document must agree. OpenAPI cannot make one of three
+    optional parameters required, so the operation, each of the three and its 400 answer
+    say it; offset and limit say that an empty value is refused."""
+    spec = client.get("/api/routing/v1/openapi.json").json()
+    operation = spec["paths"]["/api/routing/v1/routes"]["get"]
+    assert "exactly one of the parameters ars, ags and areaId" in operation["description"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    for name in ("ars", "ags", "areaId"):
+        assert not params[name]["required"]
+        assert "Exactly one of ars, ags and areaId" in params[name]["description"], name
+    for name in ("offset", "limit"):
+        assert params[name]["schema"]["type"] == "integer"
+        assert "empty value" in params[name]["description"], name
+    refusal = operation["responses"]["400"]
+    assert "none or several of ars, ags and areaId" in refusal["description"]
+    assert "empty" in refusal["description"]
+    assert list(refusal["content"]) == ["application/problem+json"]
+    assert "x-amtsweg-explained" not in refusal
+    areas = spec["paths"]["/api/routing/v1/areas"]["get"]
+    assert areas["responses"]["400"]["description"] == "Invalid parameters or body"

@@ -124,7 +124,8 @@ def test_any_sequence_of_steps_keeps_the_case_consistent(adoption, standesamt, k
 
 
 def test_applicant_answers_a_request_and_withdraws(client, adoption, standesamt,
-                                                   django_capture_on_commit_callbacks):
+                                                   django_capture_on_commit_callbacks,
+                                                   monkeypatch):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
@@ -150,6 +151,16 @@ def test_applicant_answers_a_request_and_withdraws(client, adoption, standesamt,
     page = client.get(url).content.decode()
     assert "Bitte Ausweiskopie nachreichen." in page and 'name="answer"' in page
     assert any("Bitte Ausweiskopie" in m.body for m in mail.outbox)  # the guest's e-mail
+    # A document above the limit is dropped while it streams in; the answer is not sent.
+    from amtsweg.cases import portal
+
+    monkeypatch.setitem(portal.ANSWER_FILE["file"], "max_size", 1000)
+    r = client.post(url, {"action": "answer", "answer": "Anbei.", "files": SimpleUploadedFile(
+        "gross.pdf", PDF + b"x" * 5000)}, HTTP_ACCEPT_LANGUAGE="de")
+    assert r.status_code == 400
+    assert "Die Datei gross.pdf ist zu groß (höchstens 0 MB)." in r.content.decode()
+    assert not Upload.objects.filter(submission=submission).exists()
+    monkeypatch.undo()
     r = client.post(url, {"action": "answer", "answer": "Anbei.",
                           "files": SimpleUploadedFile("ausweis.pdf", PDF)})
     assert r.status_code == 302

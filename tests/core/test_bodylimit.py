@@ -7,6 +7,8 @@ import json
 
 import pytest
 from django.conf import settings
+from django.core.files import uploadhandler
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import translation
@@ -17,6 +19,7 @@ from amtsweg.submissions import actions
 from amtsweg.submissions.models import Draft
 from amtsweg.territory.models import Authority
 from tests.submissions.conftest import SMALL_FORM, make_small_service
+from tests.submissions.test_apply import PNG
 from tests.test_csrf_everywhere import ROUTES
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +186,92 @@ def test_routes_that_take_files_say_how_much():
         "/konto/anmelden/": base,
     }
     assert {p: bodylimit.limit_for(factory.post(p)) for p in expected} == expected
+
+
+class Received:
+    """Counts the bytes of uploaded files that reach Django's own handlers (the ones that
+    keep a file in memory or in a temporary file)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.bytes = 0
+        for handler in (uploadhandler.MemoryFileUploadHandler,
+                        uploadhandler.TemporaryFileUploadHandler):
+            original = handler.receive_data_chunk
+
+            def counting(obj, raw_data, start, _original=original):
+                # The memory handler passes a file on unless the whole body fits in memory.
+                if getattr(obj, "activated", True):
+                    self.bytes += len(raw_data)
+                return _original(obj, raw_data, start)
+
+            monkeypatch.setattr(handler, "receive_data_chunk", counting)
+
+
+def _on_step_weiteres(client, adoption):
+    draft = _guest_draft(client, adoption)
+    person = reverse("submissions:step", args=[draft.pk, "person"])
+    assert client.post(person, {"vorname": "Erika", "familienname": "Mustermann",
+                                "zweck": "rente", "_action": "next"}).status_code == 302
+    return draft, reverse("submissions:step", args=[draft.pk, "weiteres"])
+
+
+def test_a_file_above_its_field_limit_is_dropped_while_it_streams_in(adoption, monkeypatch):
+    """Outside tester: a file above its field's limit was read whole (spooled to memory or
+    disk) before the step refused it. Now nothing beyond the field's limit reaches the
+    handlers that keep files; the step answers with the field's sentence, and the answers
+    and files around the large one, and the file stored before, stay."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    draft, step = _on_step_weiteres(client, adoption)
+    first = SimpleUploadedFile("erster.png", PNG)
+    assert client.post(step, {"anzahl": "1", "nachweis": first,
+                              "_action": "save"}).status_code == 302
+    [kept] = Draft.objects.get(pk=draft.pk).answers["nachweis"]
+    received = Received(monkeypatch)
+    big = SimpleUploadedFile("gross.pdf", b"%PDF-1.4\n" + b"x" * 900_000)
+    # The field's limit is 100,000 bytes; the body (900 KB) is within the step's allowance.
+    response = client.post(step, {"nachweis": [big, SimpleUploadedFile("klein.png", PNG)],
+                                  "anzahl": "3", "_action": "next"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Die Datei gross.pdf ist zu groß (höchstens 0,1 MB)." in page
+    assert received.bytes <= 100000 + len(PNG)  # not 900 KB
+    draft = Draft.objects.get(pk=draft.pk)  # `answers` is cached on the instance
+    assert draft.answers["anzahl"] == "3"  # posted after the large file
+    assert draft.answers["vorname"] == "Erika"
+    stored = draft.answers["nachweis"]
+    assert stored[0] == kept and len(stored) == 2  # the small file after it is stored too
+    assert {u.name for u in draft.uploads.all()} == {"erster.png", "klein.png"}
+
+
+def test_the_file_sentence_in_english(adoption):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    _draft, step = _on_step_weiteres(client, adoption)
+    big = SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"x" * 200_000)
+    response = client.post(step, {"nachweis": big, "anzahl": "1", "_action": "next"})
+    assert response.status_code == 400
+    assert "The file big.pdf is too large (at most 0.1 MB)." in response.content.decode()
+
+
+def test_files_for_names_that_are_no_file_item_of_the_step_are_not_kept(adoption,
+                                                                       monkeypatch):
+    """The step's allowance counts its own file items; a file under any other name (a text
+    field, a file item of another step, an invented name) is dropped unread and unstored."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    draft, _step = _on_step_weiteres(client, adoption)
+    received = Received(monkeypatch)
+    other = reverse("submissions:step", args=[draft.pk, "person"])
+    response = client.post(other, {"vorname": "Erika", "familienname": "Mustermann",
+                                   "zweck": "rente", "nachweis": SimpleUploadedFile("a.png", PNG),
+                                   "erfunden": SimpleUploadedFile("b.png", PNG),
+                                   "_action": "next"})
+    assert response.status_code == 302
+    assert received.bytes == 0
+    draft = Draft.objects.get(pk=draft.pk)
+    assert "nachweis" not in draft.answers and not draft.uploads.exists()
+    assert draft.answers["vorname"] == "Erika"
+
+
+def test_the_per_file_handler_comes_first():
+    handlers = settings.FILE_UPLOAD_HANDLERS
+    assert handlers[0] == "amtsweg.core.bodylimit.PerFileLimitHandler"
+    assert len(handlers) > 1  # Django's own handlers still keep the files

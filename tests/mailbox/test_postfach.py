@@ -115,6 +115,33 @@ def test_answer_with_documents(client, tmp_path):
     assert answer.attachments.get().filename == "nachweis.pdf"
 
 
+def test_an_attachment_above_the_limit_is_dropped_while_it_streams_in(client, tmp_path,
+                                                                      monkeypatch):
+    """It used to be read whole into memory (f.read()) before its size was checked."""
+    from django.core.files import uploadhandler
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from amtsweg.mailbox import actions
+
+    registered_user(client)
+    message = deliver(tmp_path, attach=False)
+    login(client)
+    monkeypatch.setattr(actions, "MAX_ATTACHMENT_BYTES", 1000)
+    received = []
+    original = uploadhandler.MemoryFileUploadHandler.receive_data_chunk
+    monkeypatch.setattr(uploadhandler.MemoryFileUploadHandler, "receive_data_chunk",
+                        lambda h, data, start: received.append(len(data)) or original(
+                            h, data, start))
+    big = SimpleUploadedFile("gross.pdf", PDF + b"x" * 100_000)
+    response = client.post(f"/konto/postfach/{message.pk}/",
+                           {"files": [big], "body": "Hier mein Nachweis"},
+                           HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 400 and sum(received) <= 1000
+    page = response.content.decode()
+    assert "gross.pdf" in page and "Hier mein Nachweis" in page  # posted after the file
+    assert not message.replies.exists()
+
+
 def test_command_errors_are_sentences(tmp_path):
     with pytest.raises(CommandError, match="No Servicekonto"):
         call_command("deliver_message", "--to", "x@example.org", "--authority", "x",

@@ -46,6 +46,8 @@ RATE_LIMIT_HEADERS = {
                        ("RateLimit-Remaining", "Requests left in this window"),
                        ("RateLimit-Reset", "Seconds until the window ends"))}
 
+EXPLAINED = "x-amtsweg-explained"  # marks a description `complete` keeps (see `explained`)
+
 # Response models that appear only in documentation (the view returns plain dicts).
 _DOC_MODELS: dict[str, type[BaseModel]] = {}
 
@@ -55,6 +57,12 @@ def documented(model: type[BaseModel], description: str = "OK") -> dict:
     _DOC_MODELS[model.__name__] = model
     return {"description": description, "content": {"application/json": {
         "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+
+
+def explained(description: str) -> dict:
+    """An error answer of one operation with its own description (instead of the general one
+    of its status code), for `openapi_extra["responses"]`."""
+    return {"description": description, EXPLAINED: True}
 
 
 def query(name: str, schema: dict, description: str, *, required: bool = False,
@@ -109,8 +117,9 @@ def _complete_operation(operation: dict) -> None:
         responses.setdefault(str(code), {})
     for code, response in list(responses.items()):
         if int(code) >= 400:
+            own = response.get("description", "") if response.get(EXPLAINED) else ""
             responses[code] = {
-                "description": DESCRIPTIONS.get(int(code), response.get("description", "")),
+                "description": own or DESCRIPTIONS.get(int(code), response.get("description", "")),
                 "content": {PROBLEM_MEDIA_TYPE: {
                     "schema": {"$ref": "#/components/schemas/Problem"}}}}
         responses[code].setdefault("headers", {}).update(RATE_LIMIT_HEADERS)

@@ -101,9 +101,12 @@ routing_api = make_api(
 
 
 def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
+    """The page asked for; a parameter left out is its default. An empty value (`offset=`)
+    is no whole number and refused, as the document's `integer` says (FIT-Connect's own
+    document has the same types and no rule that empty means default)."""
     try:
-        off = int(offset) if offset not in (None, "") else 0
-        lim = int(limit) if limit not in (None, "") else 100
+        off = int(offset) if offset is not None else 0
+        lim = int(limit) if limit is not None else 100
     except ValueError:
         raise bad_request(_("offset and limit must be whole numbers.")) from None
     if off < 0 or off > 2**31 - 1:
@@ -115,21 +118,35 @@ def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
 
 PAGE_PARAMS = (
     openapi.query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
-                             "default": 0}, "Number of results to skip"),
+                             "default": 0},
+                  "Number of results to skip; left out: 0. An empty value (`offset=`) is "
+                  "not a whole number and answers 400."),
     openapi.query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
-                  "Number of results to return"),
+                  "Number of results to return; left out: 100. An empty value (`limit=`) is "
+                  "not a whole number and answers 400."),
 )
-ROUTES_DOC = {**openapi.parameters(
-    openapi.query("leikaKey", {"type": "string", "pattern": LEIKA_RE.pattern},
-                  "LeiKa key of the Leistung", required=True),
-    openapi.query("ars", {"type": "string", "pattern": ARS_RE.pattern},
-                  "Regionalschlüssel (2, 3, 5, 9 or 12 digits); exactly one of ars, ags and "
-                  "areaId"),
-    openapi.query("ags", {"type": "string", "pattern": AGS_RE.pattern},
-                  "Amtlicher Gemeindeschlüssel (2, 3, 5 or 8 digits)"),
-    openapi.query("areaId", {"type": "string", "pattern": AREA_ID_RE.pattern},
-                  "An area id from /areas"),
-    *PAGE_PARAMS), "responses": {200: openapi.documented(openapi.RoutesPage)}}
+ONE_AREA = ("Exactly one of ars, ags and areaId must be given: none, or more than one "
+            "(an empty value counts as given), answers 400.")
+ROUTES_DOC = {
+    **openapi.parameters(
+        openapi.query("leikaKey", {"type": "string", "pattern": LEIKA_RE.pattern},
+                      "LeiKa key of the Leistung", required=True),
+        openapi.query("ars", {"type": "string", "pattern": ARS_RE.pattern},
+                      f"Regionalschlüssel (2, 3, 5, 9 or 12 digits). {ONE_AREA}"),
+        openapi.query("ags", {"type": "string", "pattern": AGS_RE.pattern},
+                      f"Amtlicher Gemeindeschlüssel (2, 3, 5 or 8 digits). {ONE_AREA}"),
+        openapi.query("areaId", {"type": "string", "pattern": AREA_ID_RE.pattern},
+                      f"An area id from /areas. {ONE_AREA}"),
+        *PAGE_PARAMS),
+    "description": "The destination responsible for a Leistung in one area, named by exactly "
+                   "one of the parameters ars, ags and areaId (as in FIT-Connect). OpenAPI "
+                   "cannot say that one of several optional parameters is required, so it is "
+                   "said here and in the 400 answer.",
+    "responses": {200: openapi.documented(openapi.RoutesPage),
+                  400: openapi.explained(
+                      "Invalid parameters: leikaKey missing or not a LeiKa key; none or "
+                      "several of ars, ags and areaId; a malformed ars, ags or areaId; an "
+                      "offset or limit that is empty, not a whole number or out of range")}}
 AREAS_DOC = {**openapi.parameters(
     openapi.query("areaSearchexpression", {
         "type": "array", "minItems": 1, "maxItems": 10, "items": {

@@ -22,6 +22,8 @@ ANSWER_FILE = {"file": {"types": ["application/pdf", "image/jpeg", "image/png"],
                "label": {"de": "Nachweis", "en": "Document"}}
 bodylimit.allow("case_portal:detail",
                 ANSWER_FILE["file"]["max_count"] * ANSWER_FILE["file"]["max_size"])
+bodylimit.limit_files("case_portal:detail", lambda _request, _kwargs: (
+    lambda name: ANSWER_FILE["file"]["max_size"] if name == "files" else 0))
 
 
 def _case(request: HttpRequest, receipt: str) -> Case:
@@ -49,6 +51,9 @@ def applicant_case(request: HttpRequest, receipt: str) -> HttpResponse:
             if action == "answer" and "nachforderung_erledigt" in mine:
                 text = request.POST.get("answer", "").strip()
                 files = request.FILES.getlist("files")
+                for dropped in bodylimit.refused_files(request):  # dropped while streaming
+                    raise actions.CaseError(submission_actions.too_large(dropped.name,
+                                                                         dropped.limit))
                 if not text and not files:
                     raise actions.CaseError(_("Write an answer or add a document."))
                 stored = []

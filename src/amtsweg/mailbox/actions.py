@@ -32,6 +32,10 @@ class File:
     content_type: str = ""
 
 
+def too_large(name: str) -> str:
+    return _("“%(name)s” is larger than 10 MB.") % {"name": name}
+
+
 def _check_files(files: list[File]) -> list[tuple[File, str]]:
     """Each file with the type detected from its content (not its name or the sender's
     claim), or ValidationError with a sentence."""
@@ -44,7 +48,7 @@ def _check_files(files: list[File]) -> list[tuple[File, str]]:
             raise ValidationError(_("“%(name)s” is not a PDF, PNG or JPEG file.")
                                   % {"name": f.name})
         if len(f.data) > MAX_ATTACHMENT_BYTES:
-            raise ValidationError(_("“%(name)s” is larger than 10 MB.") % {"name": f.name})
+            raise ValidationError(too_large(f.name))
         checked.append((f, kind))
     return checked
 

@@ -18,6 +18,8 @@ from . import actions
 from .models import Attachment, Message
 
 bodylimit.allow("mailbox:detail", actions.MAX_ATTACHMENTS * actions.MAX_ATTACHMENT_BYTES)
+bodylimit.limit_files("mailbox:detail", lambda _request, _kwargs: (
+    lambda name: actions.MAX_ATTACHMENT_BYTES if name == "files" else 0))
 
 
 @login_required
@@ -47,6 +49,8 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
         files = [actions.File(f.name, f.read(), f.content_type)
                  for f in request.FILES.getlist("files")[:actions.MAX_ATTACHMENTS + 1]]
         try:
+            for dropped in bodylimit.refused_files(request):  # dropped while streaming
+                raise ValidationError(actions.too_large(dropped.name))
             actions.reply(account=request.user, to=message, body=request.POST.get("body", ""),
                           files=files)
         except ValidationError as exc:

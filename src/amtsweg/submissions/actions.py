@@ -7,7 +7,7 @@ whole form again against the exact service version.
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -18,13 +18,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from amtsweg.accounts.models import Consent, Organisation, User
+from amtsweg.core import bodylimit, mail, tenantcrypto
 from amtsweg.core import files as core_files
-from amtsweg.core import mail, tenantcrypto
 from amtsweg.forms import engine, logic
 from amtsweg.forms.engine import CompiledForm, compile_form
 from amtsweg.services.models import Adoption, ServiceVersion, text
@@ -148,18 +148,28 @@ def draft_for_token(token: str) -> Draft | None:
 
 
 def save_step(draft: Draft, step: str, post, files: dict[str, list[UploadedFile]],
-              *, validate: bool = True) -> dict[str, list[str]]:
+              *, validate: bool = True,
+              refused: Iterable[bodylimit.RefusedFile] = ()) -> dict[str, list[str]]:
     """Merge a posted step into the draft and save it; return the step's errors.
 
-    Uploads are checked and stored first; a refused file becomes an error at its field.
+    Uploads are checked and stored first; a refused file becomes an error at its field,
+    also one dropped while it streamed in (`refused`, see core.bodylimit.limit_files).
+    Files count only at the file items of this step (those its body limit allows for).
     """
     form = form_of(draft.version)
     answers = form.parse_step(step, post, draft.answers)
     upload_errors: dict[str, list[str]] = {}
     stored = False
+    for dropped in refused:
+        item = form.item(dropped.field)
+        if (item is not None and item.type == "file" and item.step == step
+                and form.is_visible(dropped.field, answers)):
+            upload_errors.setdefault(dropped.field, []).append(
+                too_large(dropped.name, dropped.limit))
     for path, uploaded in files.items():
         item = form.item(path)
-        if item is None or item.type != "file" or not form.is_visible(path, answers):
+        if (item is None or item.type != "file" or item.step != step
+                or not form.is_visible(path, answers)):
             continue
         current = [v for v in (_get(answers, path) or []) if isinstance(v, str)]
         for f in uploaded:
@@ -215,12 +225,10 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
                          % {"label": label, "n": rules.get("max_count", 1)})
     max_size = file_limit(rules)
     if f.size > max_size:
-        raise ApplyError(_("%(name)s is too large: at most %(size)s MB.")
-                         % {"name": f.name, "size": round(max_size / 1024 / 1024, 1)})
+        raise ApplyError(too_large(f.name, max_size))
     data = f.read(max_size + 1)
     if len(data) > max_size:
-        raise ApplyError(_("%(name)s is too large: at most %(size)s MB.")
-                         % {"name": f.name, "size": round(max_size / 1024 / 1024, 1)})
+        raise ApplyError(too_large(f.name, max_size))
     if not data:
         raise ApplyError(_("%(name)s is empty.") % {"name": f.name})
     detected = core_files.sniff(data)
@@ -240,6 +248,27 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
         ContentFile(tenantcrypto.seal(upload.tenant, data, f"upload-file:{upload.pk}")))
     upload.save()
     return upload
+
+
+def too_large(name: str, limit: int) -> str:
+    """The sentence for a file above its field's limit (in MB, as the field's hint says)."""
+    size = round(limit / 1024 / 1024, 1)
+    return _("The file %(name)s is too large (at most %(size)s MB).") % {
+        "name": name, "size": formats.number_format(size if size % 1 else int(size),
+                                                    use_l10n=True)}
+
+
+def step_file_limits(form: CompiledForm, step_key: str) -> Callable[[str], int]:
+    """The most bytes one file posted under a field name may have on a step: its file
+    item's limit, 0 for any name that is not a file item of this step."""
+
+    def limit(name: str) -> int:
+        item = form.item(name)
+        if item is None or item.type != "file" or item.step != step_key:
+            return 0
+        return file_limit(item.spec.get("file") or {})
+
+    return limit
 
 
 def file_limit(rules: dict) -> int:

@@ -36,7 +36,17 @@ def _step_allowance(request: HttpRequest, kwargs: dict) -> int:
     return actions.step_upload_bytes(actions.form_of(draft.version), kwargs["step_key"])
 
 
+def _step_file_limits(request: HttpRequest, kwargs: dict):
+    """Each file of a step is dropped as soon as it passes its item's limit (files for
+    names that are no file item of the step at once)."""
+    draft = Draft.objects.select_related("version").filter(pk=kwargs["pk"]).first()
+    if draft is None:
+        return lambda _name: 0
+    return actions.step_file_limits(actions.form_of(draft.version), kwargs["step_key"])
+
+
 bodylimit.allow("submissions:step", _step_allowance)
+bodylimit.limit_files("submissions:step", _step_file_limits)
 
 
 def _offer(slug: str, ags: str):
@@ -211,7 +221,8 @@ def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
         action = request.POST.get("_action", "next")
         files = {name: request.FILES.getlist(name) for name in request.FILES}
         quiet = action != "next" and action != "summary"
-        errors = actions.save_step(draft, step_key, request.POST, files, validate=not quiet)
+        errors = actions.save_step(draft, step_key, request.POST, files, validate=not quiet,
+                                   refused=bodylimit.refused_files(request))
         answers = draft.answers
         if action.startswith("remove_upload:"):
             _kind, path, upload_id = action.split(":", 2)
