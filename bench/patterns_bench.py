@@ -15,6 +15,17 @@ the routing API and through designer patterns (see bench/README.md).
 4. For comparison, the former code in a child process with a time limit: the former regex
    check of the expression, and Python's `re` on the patterns, growing the input until one
    run takes more than 2 s.
+5. The outside tester's compile flood: `POST /api/v1/forms/check` (no login) of a definition
+   with 100 text fields whose patterns are `[\\w ]{1,199}c<n>` (distinct each, new ones every
+   request so nothing is cached): test client, server time; then four such requests at once
+   over HTTP (granian, `amtsweg run`) while a fifth client times `GET /` (finding: 4+ s per
+   request, 33 s for four).
+6. Published forms with 150 distinct patterns (more than the former 128-entry cache):
+   `CompiledForm.validate()` of complete answers, first and following runs, for
+   150 name patterns `^[\\w .-]{1,n}$` (n = 50 … 199) and for the tester's 150
+   `[\\w ]{1,199}c<n>` (finding: 12.3 s per validation).
+
+`python bench/patterns_bench.py check forms` runs only sections 5 and 6.
 
 A fresh database is migrated and filled with `import_data` (SQLite in a temporary folder, or
 DATABASE_URL as is). Run alone with `.venv/bin/python bench/patterns_bench.py`.
@@ -42,6 +53,7 @@ TARGET_MS = 10
 os.environ.setdefault("AMTSWEG_VAR_DIR", tempfile.mkdtemp(prefix="amtsweg-patterns-bench-"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "amtsweg.settings")
 os.environ["API_RATE_LIMIT"] = "100000000"
+os.environ["CHECK_RATE_LIMIT"] = "100000000"
 
 import django  # noqa: E402
 
@@ -266,6 +278,125 @@ def bench_former(limit: float = 30.0, enough: float = 2.0) -> dict:
     return out
 
 
+# --- 5. the compile flood through the check endpoint ----------------------------------------
+
+CHECK = "/api/v1/forms/check"
+
+
+def flood_definition(salt: str, count: int = 100, tail: str = "c") -> dict:
+    """The finding's definition; tail "c{1,2}" adds a second repetition, which keeps RE2
+    from checking the class once plus the length (the budget case)."""
+    items = [{"type": "text", "key": f"f{i}", "label": {"de": f"Feld {i}"},
+              "pattern": rf"[\w ]{{1,199}}{tail}{salt}{i}"} for i in range(count)]
+    return {"format": "amtsweg.form/1", "title": {"de": "Flut"},
+            "steps": [{"key": "s", "title": {"de": "Schritt"}, "items": items}]}
+
+
+def bench_check(runs: int = 3) -> dict:
+    client = Client(HTTP_HOST="127.0.0.1")
+    samples, outcome = [], {}
+    for run in range(runs):
+        body = json.dumps(flood_definition(f"r{run}x"))
+        started = time.perf_counter()
+        response = client.post(CHECK, body, content_type="application/json")
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+        data = response.json()
+        outcome = {"status": response.status_code, "valid": data["valid"],
+                   "problems": len(data["problems"]),
+                   "last_problem": data["problems"][-1] if data["problems"] else None}
+    heavy_samples, heavy = [], {}
+    for run in range(runs):
+        body = json.dumps(flood_definition(f"h{run}x", tail="c{1,2}"))
+        started = time.perf_counter()
+        response = client.post(CHECK, body, content_type="application/json")
+        heavy_samples.append((time.perf_counter() - started) * 1000)
+        data = response.json()
+        heavy = {"status": response.status_code, "valid": data["valid"],
+                 "problems": len(data["problems"]),
+                 "last_problem": data["problems"][-1] if data["problems"] else None}
+    return {"fields": 100, "pattern": r"[\w ]{1,199}c<n>", "in_process": stats(samples),
+            "outcome": outcome, "heavy_pattern": r"[\w ]{1,199}c{1,2}<n>",
+            "heavy_in_process": stats(heavy_samples), "heavy_outcome": heavy,
+            "over_http": bench_check_parallel()}
+
+
+def bench_check_parallel(clients: int = 4) -> dict:
+    server, port = start_server()
+    done: list[float] = []
+    statuses: list[int] = []
+
+    def send(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        started = time.perf_counter()
+        conn.request("POST", CHECK, json.dumps(flood_definition(f"h{i}x")),
+                     {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        statuses.append(response.status)
+        done.append(time.perf_counter() - started)
+
+    try:
+        home = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        for _ in range(5):
+            home.request("GET", "/")
+            home.getresponse().read()
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        samples = []
+        while any(t.is_alive() for t in threads):
+            began = time.perf_counter()
+            home.request("GET", "/")
+            home.getresponse().read()
+            samples.append((time.perf_counter() - began) * 1000)
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return {"clients": clients, "statuses": sorted(statuses), "wall_s": round(wall, 2),
+            "slowest_request_s": round(max(done), 2),
+            "home_during_flood": stats(samples) if samples else None}
+
+
+# --- 6. published forms with 150 distinct patterns --------------------------------------------
+
+def many_patterns_form(kind: str) -> tuple[dict, dict]:
+    if kind == "names":
+        pats = [rf"^[\w .-]{{1,{n}}}$" for n in range(50, 200)]
+        answer = "Maria-Luise Müller"
+    else:
+        pats = [rf"[\w ]{{1,199}}c{n}" for n in range(150)]
+        answer = None
+    items = [{"type": "text", "key": f"f{i}", "label": {"de": f"Feld {i}"}, "pattern": p}
+             for i, p in enumerate(pats)]
+    answers = {f"f{i}": answer if answer else f"Wort c{i}" for i in range(len(pats))}
+    return ({"format": "amtsweg.form/1", "title": {"de": "Viele Muster"},
+             "steps": [{"key": "s", "title": {"de": "Schritt"}, "items": items}]}, answers)
+
+
+def bench_many_patterns(runs: int = 3) -> dict:
+    from amtsweg.forms import engine
+
+    out = {}
+    for kind, name in (("names", r"150 x ^[\w .-]{1,n}$ (n = 50..199)"),
+                       ("tester", r"150 x [\w ]{1,199}c<n>")):
+        definition, answers = many_patterns_form(kind)
+        form = engine.compile_form(definition)
+        started = time.perf_counter()
+        _cleaned, errors = form.validate(answers)
+        first = (time.perf_counter() - started) * 1000
+        samples = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            form.validate(answers)
+            samples.append((time.perf_counter() - began) * 1000)
+        out[name] = {"first_validate_ms": round(first, 1), "validate": stats(samples),
+                     "errors": len(errors)}
+    return out
+
+
 def main() -> None:
     logging.getLogger("django.request").setLevel(logging.ERROR)  # the 400s are the point
     started = time.perf_counter()
@@ -276,10 +407,22 @@ def main() -> None:
                      "python": sys.version.split()[0], "database": django.db.connection.vendor,
                      "setup_s": round(time.perf_counter() - started, 1),
                      "target_ms": TARGET_MS}
+    only = set(sys.argv[1:])
+    if only:
+        if "check" in only:
+            results["check_flood"] = bench_check()
+        if "forms" in only:
+            results["many_patterns"] = bench_many_patterns()
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "latest-patterns-flood.json").write_text(json.dumps(results, indent=2) + "\n")
+        report_flood(results)
+        return
     results["areas"] = bench_areas()
     results["form"] = bench_form()
     results["attack_over_http"] = bench_attack()
     results["former_code_seconds"] = bench_former()
+    results["check_flood"] = bench_check()
+    results["many_patterns"] = bench_many_patterns()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest-patterns.json").write_text(json.dumps(results, indent=2) + "\n")
     report(results)
@@ -304,6 +447,28 @@ def report(r: dict) -> None:
     print("former code (Python re), seconds per input length n (None: over the limit):")
     for name, rows in r["former_code_seconds"].items():
         print(f"  {name:40} " + ", ".join(f"{n}: {s}" for n, s in rows.items()))
+    report_flood(r)
+
+
+def report_flood(r: dict) -> None:
+    if "check_flood" in r:
+        c = r["check_flood"]
+        h = c["over_http"]
+        print(f"POST {CHECK}, 100 fields {c['pattern']}: median {c['in_process']['median_ms']:.1f} "
+              f"ms, max {c['in_process']['max_ms']:.1f} ms; outcome {c['outcome']}")
+        if "heavy_in_process" in c:
+            print(f"  100 fields {c['heavy_pattern']}: median "
+                  f"{c['heavy_in_process']['median_ms']:.1f} ms, max "
+                  f"{c['heavy_in_process']['max_ms']:.1f} ms; outcome {c['heavy_outcome']}")
+        home = h["home_during_flood"]
+        print(f"  {h['clients']} at once over HTTP: statuses {h['statuses']}, all done after "
+              f"{h['wall_s']} s, slowest {h['slowest_request_s']} s; GET / meanwhile "
+              + (f"median {home['median_ms']:.1f} ms, max {home['max_ms']:.1f} ms" if home
+                 else "not sampled") + " (finding: 4+ s each, 33 s for four)")
+    for name, row in r.get("many_patterns", {}).items():
+        print(f"published form, {name}: first validate {row['first_validate_ms']:.1f} ms, then "
+              f"median {row['validate']['median_ms']:.1f} ms, max {row['validate']['max_ms']:.1f}"
+              f" ms ({row['errors']} errors; finding: 12.3 s)")
 
 
 if __name__ == "__main__":

@@ -224,6 +224,10 @@ SIGNING_KEY_FILE = Path(os.environ.get("SIGNING_KEY_FILE", VAR_DIR / "signing_ke
 # Public API rate limit: requests per window per client address.
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "600"))
 API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))
+# Tighter, on top: checking a definition or converting a FIM file (no login; each request may
+# compile up to a definition's pattern budget) per client address and window.
+CHECK_RATE_LIMIT = int(os.environ.get("CHECK_RATE_LIMIT", "10"))
+CHECK_RATE_WINDOW = int(os.environ.get("CHECK_RATE_WINDOW", "60"))
 
 # OpenID Connect identity providers (for example BundID's OIDC interface), as a JSON list of
 # {"key", "label", "issuer", "client_id", "client_secret", "levels": [...],

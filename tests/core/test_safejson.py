@@ -116,3 +116,18 @@ def test_every_ninja_api_is_made_by_the_factory():
     assert makers == ["api/views.py:make_api"], makers
     assert all(isinstance(a.parser, SafeJsonParser) for a in (api, routing_api))
 
+
+
+@pytest.mark.parametrize("text", ["1" * 5000, '{"a": [-' + "9" * 4400 + "]}", "[1e999]",
+                                  "1" * 400 + ".5"])
+def test_a_number_too_large_is_a_sentence(text):
+    """Python refuses integers over 4,300 digits with a ValueError about its conversion limit
+    (reported as "NaN or Infinity" before) and turns 1e999 into infinity."""
+    with translation.override("en"), pytest.raises(safejson.JsonError) as refused:
+        safejson.loads(text)
+    assert "number that is too large" in str(refused.value)
+    with translation.override("de"):
+        with pytest.raises(safejson.JsonError) as german:
+            safejson.loads(text)
+    assert "zu große Zahl" in str(german.value)
+    assert safejson.loads("[" + "1" * 4300 + ", 1e308]")[1] == 1e308

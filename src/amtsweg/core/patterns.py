@@ -14,12 +14,31 @@ Unicode-aware (German letters are word characters), `\\Z` is RE2's `\\z`, `\\uXX
 `\\x{XXXX}`, `{,n}` is `{0,n}`. `\\d` and `\\s` are ASCII in RE2 (digits 0-9; answers reach
 the pattern with their white space already folded to single spaces). Word boundaries
 (`\\b`, `\\B`) are refused: RE2's are ASCII-only and would split words at umlauts.
+
+What compiling may cost is bounded three times over (outside tester: 100 fields with
+`[\\w ]{1,199}c<n>` cost seconds of CPU per unauthenticated check):
+
+- one pattern: RE2 may use at most MAX_MEM for program and DFA. It is tried with a small memory
+  first and a larger one only when that does not suffice (TIERS), so a refusal costs a few
+  milliseconds and a simple pattern is known to need little memory. A pattern that is a row
+  of single characters and classes of which one is repeated (`^[\\w .-]{1,200}$`, the usual
+  name pattern, or `^[A-ZÄÖÜ][\\w .'-]{0,49}$`) is checked with `*` in place of the repetition
+  plus the answer's length, which is the same and needs one copy of the class instead of 200
+  (`_length_form`).
+- one definition: `Budget` charges each distinct pattern the memory tier it needed (a pattern
+  refused as too complex: MAX_MEM) and refuses the whole definition beyond DEFINITION_BUDGET
+  without compiling further; the designer, the check API and the FIM import all go through it.
+- the process: compiled patterns are kept in an LRU cache bounded by CACHE_BYTES, each weighed
+  at its tier (RE2 never uses more), which holds at least CACHE_BYTES / DEFINITION_BUDGET
+  forms at their budget, so a published form's patterns are compiled once, not per answer.
 """
 
 import logging
+import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import re2
 from django.utils.translation import gettext as _
@@ -27,14 +46,29 @@ from django.utils.translation import gettext as _
 MAX_LENGTH = 200
 """Characters of a pattern (form fields, FIM imports)."""
 
-MAX_MEM = 4 << 20
+MAX_MEM = 1 << 20
 """Bytes RE2 may use per compiled pattern (program and DFA cache); a larger program is refused
-as too complex, a full DFA cache makes RE2 fall back to its (still linear) NFA. 4 MB admit
-`^[\\w ]{1,200}$` (a Unicode class repeated 200 times, 270,000 instructions)."""
+as too complex, a full DFA cache makes RE2 fall back to its (still linear) NFA. 1 MB admit
+about 67,000 instructions (a Unicode class like `[\\w .-]` repeated 50 times), compiled in
+about 25 ms; refusing a bigger one costs about 5 ms (4 MB: 130 ms and 20 ms)."""
 
-_CACHE_SIZE = 128
-"""Compiled patterns kept per process (google-re2 keeps the same number): at most
-128 × MAX_MEM, in practice a few hundred kilobytes."""
+TIERS = (32 << 10, 256 << 10, MAX_MEM)
+"""Memory tried in turn: 32 KB hold the usual patterns (ASCII classes repeated up to 1000
+times, one Unicode class like `\\w`), 256 KB about a dozen Unicode classes. A refusal at a
+tier costs time proportional to it (32 KB: 0.2 ms, 256 KB: 1.3 ms)."""
+
+DEFINITION_BUDGET = 8 << 20
+"""What the distinct patterns of one definition (or FIM file) may weigh together: 256 simple
+patterns, 32 middle ones or 8 at MAX_MEM; compiling them all takes at most about 0.3 s."""
+
+CACHE_BYTES = 64 << 20
+"""Weight of the compiled patterns kept per process: eight definitions at their budget, or
+2,048 simple patterns."""
+
+REFUSAL_WEIGHT = 1 << 10
+"""Weight of a refusal in the cache and in a budget (RE2 stopped while parsing)."""
+
+log = logging.getLogger(__name__)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +117,13 @@ class Refusal:
             return _("The pattern is too complex to be checked quickly. Simplify it, for "
                      "example by limiting the length with the minimum and maximum length "
                      "instead of a repetition.")
+        if self.kind == "budget":
+            return _("The patterns are too many or too complex to be checked together: at "
+                     "most %(simple)d different simple patterns or %(complex)d complex ones. "
+                     "Use fewer different or simpler patterns (a pattern used in several "
+                     "fields counts once); nothing after this was checked.") % {
+                "simple": DEFINITION_BUDGET // TIERS[0],
+                "complex": DEFINITION_BUDGET // MAX_MEM}
         return _("The pattern is not a valid regular expression (%(detail)s).") % {
             "detail": self.detail}
 
@@ -95,15 +136,19 @@ class PatternError(ValueError):
         self.refusal = refusal
 
 
-def _options() -> re2.Options:
+class BudgetExceeded(PatternError):
+    """The patterns of one definition together cost more than DEFINITION_BUDGET."""
+
+
+def _options(max_mem: int) -> re2.Options:
     options = re2.Options()
-    options.max_mem = MAX_MEM
+    options.max_mem = max_mem
     options.log_errors = False
     options.never_capture = True  # only "does it match" is asked; no groups are kept
     return options
 
 
-_OPTIONS = _options()
+_OPTIONS = tuple((max_mem, _options(max_mem)) for max_mem in TIERS)
 _WORD = r"\pL\pN_"
 
 
@@ -210,17 +255,214 @@ def _classify(message: str) -> Refusal:
     return Refusal("syntax", message)
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
-def _compiled(pattern: str) -> "re2._Regexp | Refusal":
+_REPEAT = re.compile(r"\{(\d{1,4})\}|\{(\d{0,4}),(\d{0,4})\}")
+_ESCAPE = re.compile(r"\\(?:[wWdDsSntrfv]|[pP](?:[A-Za-z]|\{[A-Za-z_]{1,40}\})|u[0-9a-fA-F]{4}"
+                     r"|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|x\{[0-9a-fA-F]{1,6}\}|[^0-9A-Za-z])")
+_SPECIAL = set("\\[](){}|*+?^$")
+
+
+def _class_end(pattern: str, i: int) -> int | None:
+    """The index after the character class that starts at `pattern[i]` ("["), or None."""
+    j = i + 2 if pattern.startswith("[^", i) else i + 1
+    if pattern.startswith("]", j):  # a "]" right after "[" or "[^" is a literal
+        j += 1
+    while j < len(pattern):
+        c = pattern[j]
+        if c == "\\":
+            j += 2
+        elif c == "[" and pattern.startswith(":", j + 1) and ":]" in pattern[j + 2:]:
+            j = pattern.index(":]", j + 2) + 2
+        elif c == "]":
+            return j + 1
+        else:
+            j += 1
+    return None
+
+
+def _atoms(body: str) -> list[tuple[str, re.Match | None]] | None:
+    """The pattern as single-character atoms (a class, `.`, an escape, a plain character),
+    each with its `{m,n}` if it has one; None if it is anything else (groups, alternatives,
+    other quantifiers, anchors inside)."""
+    out: list[tuple[str, re.Match | None]] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "[":
+            end = _class_end(body, i)
+        elif c == "\\":
+            found = _ESCAPE.match(body, i)
+            end = found.end() if found else None
+        elif c == "." or c not in _SPECIAL:
+            end = i + 1
+        else:
+            return None
+        if end is None:
+            return None
+        atom, i = body[i:end], end
+        repeat = _REPEAT.match(body, i) if body.startswith("{", i) else None
+        if repeat is not None:
+            i = repeat.end()
+            if body.startswith(("?", "+", "*", "{"), i):
+                return None  # lazy or possessive: left to RE2
+        out.append((atom, repeat))
+    return out
+
+
+def _length_form(pattern: str) -> tuple[str, int, int | None] | None:
+    r"""(RE2 pattern, minimum, maximum length) when the whole pattern is a row of
+    single-character atoms of which exactly one is repeated `{m,n}`: `^[\w .-]{1,200}$`,
+    `^[A-ZÄÖÜ][\w .'-]{0,49}$`, `(?:\d{5})`. Each atom takes one character, so on a whole
+    answer the repetition is the same as `*` with the answer's length within the bounds
+    plus the other atoms; RE2 then holds one copy of the class instead of one per
+    repetition. Anything else: None."""
+    body = pattern
+    if body.startswith("^"):
+        body = body[1:]
+    for end in ("$", "\\Z"):
+        if body.endswith(end) and not body[:-len(end)].endswith("\\"):
+            body = body[:-len(end)]
+            break
+    if body.startswith("(?:") and body.endswith(")"):
+        body = body[3:-1]
+    atoms = _atoms(body)
+    repeated = [repeat for _atom, repeat in atoms or () if repeat is not None]
+    if len(repeated) != 1:
+        return None
+    repeat = repeated[0]
+    if repeat.group(1) is not None:
+        low = high = int(repeat.group(1))
+    else:
+        low = int(repeat.group(2) or 0)
+        high = int(repeat.group(3)) if repeat.group(3) else None
+    if low > 1000 or (high is not None and not low <= high <= 1000):
+        return None  # RE2 gives its own refusal
+    fixed = len(atoms) - 1
+    translated = "".join(_to_re2(atom) if repeat is None else f"(?:{_to_re2(atom)})*"
+                         for atom, repeat in atoms)
+    return translated, fixed + low, None if high is None else fixed + high
+
+
+@dataclass(frozen=True)
+class _Program:
+    regexp: "re2._Regexp"
+    low: int
+    high: int | None
+    weight: int  # the max_mem it was compiled with: RE2 never uses more
+
+    def matcher(self) -> Callable[[str], bool]:
+        fullmatch, low, high = self.regexp.fullmatch, self.low, self.high
+        if low == 0 and high is None:
+            return lambda text: fullmatch(text) is not None
+        return lambda text: (low <= len(text) and (high is None or len(text) <= high)
+                             and fullmatch(text) is not None)
+
+
+def _compile(pattern: str) -> "_Program | Refusal":
+    """One pattern compiled on the smallest tier that holds it (no cache)."""
     if len(pattern) > MAX_LENGTH:
         return Refusal("length")
     try:
-        return re2.compile(_to_re2(pattern), _OPTIONS)
+        translated = _to_re2(pattern)
+        low, high = 0, None
+        shape = _length_form(pattern)
+        if shape is not None:
+            translated, low, high = shape
     except PatternError as exc:
         return exc.refusal
-    except re2.error as exc:
-        raw = exc.args[0] if exc.args else ""
-        return _classify(raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw))
+    for max_mem, options in _OPTIONS:
+        try:
+            return _Program(re2.compile(translated, options), low, high, max_mem)
+        except re2.error as exc:
+            raw = exc.args[0] if exc.args else ""
+            refusal = _classify(raw.decode(errors="replace") if isinstance(raw, bytes)
+                                else str(raw))
+            if refusal.kind != "complex":
+                return refusal
+    return refusal
+
+
+def _weight(found: "_Program | Refusal") -> int:
+    return found.weight if isinstance(found, _Program) else REFUSAL_WEIGHT
+
+
+def _cost(found: "_Program | Refusal") -> int:
+    """What a pattern costs a definition's budget: its memory, or for one refused as too
+    complex the largest tier (that is what trying it took)."""
+    if isinstance(found, Refusal) and found.kind == "complex":
+        return MAX_MEM
+    return _weight(found)
+
+
+class _Cache:
+    """Least recently used first out, bounded by the sum of the entries' weights."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.bytes = 0
+        self._entries: OrderedDict[str, _Program | Refusal] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, pattern: str) -> "_Program | Refusal | None":
+        with self._lock:
+            found = self._entries.get(pattern)
+            if found is not None:
+                self._entries.move_to_end(pattern)
+            return found
+
+    def put(self, pattern: str, found: "_Program | Refusal") -> None:
+        with self._lock:
+            if pattern in self._entries:
+                return
+            self._entries[pattern] = found
+            self.bytes += _weight(found)
+            while self.bytes > self.capacity and len(self._entries) > 1:
+                _old, dropped = self._entries.popitem(last=False)
+                self.bytes -= _weight(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_cache = _Cache(CACHE_BYTES)
+
+
+def _compiled(pattern: str) -> "_Program | Refusal":
+    found = _cache.get(pattern)
+    if found is None:
+        found = _compile(pattern)
+        _cache.put(pattern, found)
+    return found
+
+
+class Budget:
+    """What checking the patterns of one definition may cost (DEFINITION_BUDGET).
+
+    Each distinct pattern is charged once, by what it is (`_cost`), not by whether this process
+    had it cached, so the same definition is accepted or refused everywhere. When the sum
+    passes the budget, `problem` raises BudgetExceeded, for this and every later pattern."""
+
+    def __init__(self, limit: int = DEFINITION_BUDGET) -> None:
+        self.limit = limit
+        self.used = 0
+        self._seen: dict[str, _Program | Refusal] = {}
+
+    def problem(self, pattern: str) -> str | None:
+        """Like `problem`, charged to this budget."""
+        if self.used > self.limit:
+            raise BudgetExceeded(Refusal("budget"))
+        found = self._seen.get(pattern)
+        if found is None:
+            found = _compiled(pattern)
+            self._seen[pattern] = found
+            self.used += _cost(found)
+            if self.used > self.limit:
+                raise BudgetExceeded(Refusal("budget"))
+        return found.message() if isinstance(found, Refusal) else None
 
 
 def compile_pattern(pattern: str) -> Callable[[str], bool]:
@@ -229,8 +471,7 @@ def compile_pattern(pattern: str) -> Callable[[str], bool]:
     found = _compiled(pattern)
     if isinstance(found, Refusal):
         raise PatternError(found)
-    fullmatch = found.fullmatch
-    return lambda text: fullmatch(text) is not None
+    return found.matcher()
 
 
 def problem(pattern: str) -> str | None:
@@ -255,7 +496,12 @@ def stored(pattern: str) -> Callable[[str], bool] | None:
         return None
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
+_logged: set[tuple[str, Refusal]] = set()
+
+
 def _log_unusable(pattern: str, refusal: Refusal) -> None:
+    if (pattern, refusal) in _logged or len(_logged) > 10000:
+        return
+    _logged.add((pattern, refusal))
     log.warning("Stored form pattern %r cannot be used and is not checked: %s%s", pattern,
                 refusal.kind, f" ({refusal.detail})" if refusal.detail else "")

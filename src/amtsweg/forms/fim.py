@@ -237,6 +237,7 @@ class _Importer:
                 % {"element": _local(root), "line": root.sourceline,
                    "found": ns or _("(none)"), "v2": NS_V2, "v3": NS_V3})
         self.ns = ns
+        self.patterns = patterns.Budget()  # what the file's patterns may cost together
         self.version: Literal["2.0", "3.0.0"] = NAMESPACES[ns]  # type: ignore[assignment]
         self.children = CHILDREN[self.version]
         self.notes: list[dict[str, str]] = []
@@ -623,7 +624,12 @@ class _Importer:
             pattern = str(c.get("pattern", ""))
             if pattern:
                 anchored = f"^(?:{pattern})$"  # XML Schema patterns match the whole value
-                reason = patterns.problem(anchored)
+                try:
+                    reason = self.patterns.problem(anchored)
+                except patterns.BudgetExceeded as exc:
+                    raise FimError(_("The file cannot be imported (at field %(id)s): "
+                                     "%(reason)s")
+                                   % {"id": fim_id, "reason": exc.refusal.message()}) from None
                 if reason is None:
                     item["pattern"] = anchored
                 else:

@@ -279,10 +279,11 @@ def _schema_errors(error: ValidationError) -> Iterator[DefinitionError]:
 
 # --- regular expressions -------------------------------------------------------------------
 
-def _check_pattern(pattern: str) -> str | None:
+def _check_pattern(pattern: str, budget: patterns.Budget) -> str | None:
     """Patterns run on RE2 (core/patterns.py), so no pattern can backtrack; what RE2 cannot
-    run (backreferences, lookarounds) is refused here with a sentence naming it."""
-    return patterns.problem(pattern)
+    run (backreferences, lookarounds) is refused here with a sentence naming it. What the
+    definition's patterns cost together is charged to `budget` (BudgetExceeded beyond it)."""
+    return budget.problem(pattern)
 
 
 # --- checks beyond the schema --------------------------------------------------------------
@@ -292,6 +293,8 @@ class _Checker:
         self.errors: list[DefinitionError] = []
         self.answer_items = 0
         self.rules: list[tuple[str, Any, tuple[dict, ...]]] = []
+        self.patterns = patterns.Budget()
+        self.patterns_refused = False
 
     def add(self, path: str, message: str) -> None:
         self.errors.append(DefinitionError(path, message))
@@ -342,8 +345,13 @@ class _Checker:
         spec = item.get("file") or {}
         if spec.get("min_count", 0) > spec.get("max_count", spec.get("min_count", 0)):
             self.add(f"{where}.file.min_count", _("The minimum is larger than the maximum."))
-        if "pattern" in item:
-            problem = _check_pattern(item["pattern"])
+        if "pattern" in item and not self.patterns_refused:
+            try:
+                problem = _check_pattern(item["pattern"], self.patterns)
+            except patterns.BudgetExceeded as exc:
+                # the whole definition is refused; no further pattern is compiled
+                self.patterns_refused = True
+                problem = exc.refusal.message()
             if problem:
                 self.add(f"{where}.pattern", problem)
         if kind in ("choice", "multichoice"):
