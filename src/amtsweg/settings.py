@@ -157,10 +157,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "amtsweg.accounts.validators.MaximumLengthValidator"},
 ]
-# Login throttling: failures per e-mail address and per client address within the window.
+# Login throttling (accounts/throttle.py), failures within the window: per account and client
+# (or known device), per account across all clients (the ceiling), per client address.
 LOGIN_THROTTLE_PER_ACCOUNT = int(os.environ.get("LOGIN_THROTTLE_PER_ACCOUNT", "5"))
+LOGIN_THROTTLE_PER_ACCOUNT_TOTAL = int(os.environ.get("LOGIN_THROTTLE_PER_ACCOUNT_TOTAL", "50"))
 LOGIN_THROTTLE_PER_IP = int(os.environ.get("LOGIN_THROTTLE_PER_IP", "30"))
 LOGIN_THROTTLE_WINDOW = int(os.environ.get("LOGIN_THROTTLE_WINDOW", "900"))
+# A browser that logged in to an account is a known device of it for this long (seconds).
+LOGIN_DEVICE_COOKIE_AGE = int(os.environ.get("LOGIN_DEVICE_COOKIE_AGE", str(180 * 86400)))
 PASSWORD_RESET_TIMEOUT = 3600
 SESSION_COOKIE_AGE = 12 * 3600  # the longest absolute timeout (trust level basis)
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from amtsweg.audit import actions as audit
-from amtsweg.core import clientip
+from amtsweg.core.mail import budget_left as mail_budget_left
 from amtsweg.core.mail import send_after_commit
 
 from . import binding, profile, throttle, twofactor
@@ -100,21 +100,22 @@ def confirm_email(token: str) -> User | None:
 
 
 def password_login(request: HttpRequest, *, email: str, password: str) -> User:
-    """Log in with e-mail and password (trust level basis), throttled per account and IP."""
-    ip = clientip.client_key(request)
+    """Log in with e-mail and password (trust level basis), throttled per account and client
+    (or known device), per account across clients, and per client (accounts/throttle.py)."""
+    attempt = throttle.attempt(request, email)
     generic = _("The e-mail address or the password is not right, or there were too many "
                 "attempts. Please check your entry or try again in 15 minutes.")
-    if throttle.is_blocked(email, ip):
-        throttle.record_failure(email, ip)
+    if throttle.is_blocked(attempt):
+        throttle.record_blocked(attempt)
         raise LoginRefused(generic)
-    user = authenticate(request, email=email.strip().lower(), password=password)
+    user = authenticate(request, email=attempt.email, password=password)
     if user is None:
-        throttle.record_failure(email, ip)
+        _count_failure(request, attempt)
         raise LoginRefused(generic)
     if not user.email_verified:
         raise LoginRefused(_("Please confirm your e-mail address first: we sent you a link. "
                              "You can ask for a new one below."))
-    throttle.reset(email)
+    throttle.succeeded(attempt)
     if twofactor.has_device(user):
         request.session.cycle_key()
         request.session["2fa_user"] = user.pk
@@ -124,6 +125,31 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> User:
     login(request, user)  # rotates the session key; the signal below starts the clocks
     log.info("login user=%s level=basis factors=1", user.pk)
     return user
+
+
+def _count_failure(request: HttpRequest, attempt: "throttle.Attempt") -> None:
+    """Count a wrong password; when it locks the account (for this client, or for every
+    unknown device), tell the holder once per lock what happened and how to get back in.
+
+    The account is looked up for known and unknown addresses alike; only the queued mail
+    differs, and the person typing sees the same answer either way. The mail does not spend
+    the typed address's mail budget (else locks could use up the holder's reset mails), but
+    is left out while that budget is used up, and goes at most once per lock and window."""
+    kind = throttle.record_failure(attempt)
+    if kind is None:
+        return
+    holder = User.objects.filter(email=attempt.email, is_active=True).first()
+    if holder is None or not throttle.first_mail_of_lock(attempt.email, kind):
+        return
+    if not mail_budget_left(attempt.email):
+        return
+    minutes = settings.LOGIN_THROTTLE_WINDOW // 60
+    send_after_commit(holder.email, _("Your Servicekonto: login paused after wrong passwords"),
+                      "accounts/mail/login_locked.txt", {
+                          "everywhere": kind == throttle.ACCOUNT_LOCK, "minutes": minutes,
+                          "reset_url": _absolute(request,
+                                                 reverse("accounts:password_reset"))})
+    log.warning("login locked user=%s kind=%s", holder.pk, kind)
 
 
 def code_refusal(verdict: twofactor.Verdict) -> str:
@@ -179,11 +205,15 @@ def reauthenticate(request: HttpRequest, user: User, proof: str) -> str | None:
     if _looks_like_code(proof) and twofactor.has_device(user):
         verdict = twofactor.verify(user, proof)
         return None if verdict else code_refusal(verdict)
-    client = clientip.client_key(request)
-    if throttle.is_blocked(user.email, client) or not user.check_password(proof):
-        throttle.record_failure(user.email, client)
-        return _("The password or the code is not right, or there were too many attempts. "
-                 "Please try again, later if need be.")
+    refusal = _("The password or the code is not right, or there were too many attempts. "
+                "Please try again, later if need be.")
+    attempt = throttle.attempt(request, user.email)
+    if throttle.is_blocked(attempt):
+        throttle.record_blocked(attempt)
+        return refusal
+    if not user.check_password(proof):
+        _count_failure(request, attempt)
+        return refusal
     return None
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from amtsweg.core import mail
 
-from . import actions, dataprotection, identity, organisations, profile, twofactor
+from . import actions, dataprotection, identity, organisations, profile, throttle, twofactor
 from .forms import (
     CodeForm,
     ConfirmForm,
@@ -115,13 +115,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except actions.LoginRefused as refused:
             error = str(refused)
         else:
-            return redirect(safe_next(request))
+            return _known_device(request, redirect(safe_next(request)))
     asked_next = request.GET.get("next") or request.POST.get("next")
     return render(request, "accounts/login.html", {
         "form": form, "error": error, "next": safe_next(request) if asked_next else "",
         "eid_providers": [p for p in identity.providers.enabled()
                           if hasattr(p, "finish") or hasattr(p, "finish_response")],
     }, status=400 if error else 200)
+
+
+def _known_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """After a login, this browser is a known device of the account (accounts/throttle.py)."""
+    if request.user.is_authenticated:
+        throttle.remember_device(request, response, request.user.email)
+    return response
 
 
 def _forget_copies(response: HttpResponse) -> HttpResponse:
@@ -187,8 +194,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = False
 
     def form_valid(self, form):
+        """The holder proved control of the mailbox: the account's failure counters start
+        again and this browser becomes a known device, so a lock by strangers ends here."""
         messages.success(self.request, _("Your new password is set. You can log in now."))
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        throttle.reset_account(form.user.email)
+        throttle.remember_device(self.request, response, form.user.email)
+        return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -207,7 +219,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error)
                 return redirect("accounts:login")
         else:
-            return redirect(target)
+            return _known_device(request, redirect(target))
     return render(request, "accounts/second_factor.html", {"form": form, "error": error},
                   status=400 if error else 200)
 

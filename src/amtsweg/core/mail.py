@@ -40,6 +40,13 @@ def count_typed_address(request: HttpRequest | None, address: str) -> None:
         raise TooManyMails
 
 
+def budget_left(address: str) -> bool:
+    """Whether mails to this address are still within its limit, without counting one (for
+    notices to an account's own address that a stranger's actions set off)."""
+    return (throttle.peek(throttle.key("mail-address", address))
+            < settings.MAIL_THROTTLE_PER_ADDRESS)
+
+
 @task()
 def send_email(to: str, subject: str, body: str) -> None:
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
