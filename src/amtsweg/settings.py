@@ -313,6 +313,8 @@ AUTH_PASSWORD_VALIDATORS = [
     *AUTH_PASSWORD_VALIDATORS,
     {"NAME": "amtsweg.accounts.validators.PredictablePasswordValidator"},
     {"NAME": "amtsweg.accounts.validators.BreachedPasswordValidator"},
+    # outside tester, N7: not only the person's names, address or the platform's words
+    {"NAME": "amtsweg.accounts.validators.PersonalWordsPasswordValidator"},
 ]
 
 # Finding 7 (issue 11), webhook SSRF: user-configured URLs are called by core/outbound.py

@@ -92,3 +92,58 @@ def test_every_password_check_passes_the_account():
                 if len(node.args) < 2 and not any(k.arg == "user" for k in node.keywords):
                     offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("password", [
+    "LenaBecker2026", "Becker-Lena-1990", "Amtsweg-Demo-2026", "lena.becker!2026",
+    "Servicekonto#Hessen25", "LBecker 2026 !!!",
+])
+def test_names_address_and_platform_words_with_filler_are_refused(client, password):
+    """Outside tester, N7: a person's name parts, the e-mail local part or the platform's
+    words plus digits, years and punctuation."""
+    data = {"email": "lena.becker@example.org", "first_name": "Lena", "last_name": "Becker",
+            "password1": password, "password2": password, "privacy": "on"}
+    page = client.post("/konto/registrieren/", data).content.decode()
+    assert "Namen dieses Dienstes" in page, password
+    assert not User.objects.exists()
+
+
+def test_names_with_umlauts_and_the_english_sentence(client):
+    data = {"email": "j.mueller@example.org", "first_name": "Jörg", "last_name": "Müller",
+            "password1": "Joerg.Mueller.1975", "password2": "Joerg.Mueller.1975",
+            "privacy": "on"}
+    with translation.override("en"):
+        page = Client(HTTP_ACCEPT_LANGUAGE="en").post("/konto/registrieren/",
+                                                      data).content.decode()
+    assert "the name of this service" in page
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("password", ["Lena mag rote Äpfel 2026", "Becker sammelt Briefmarken"])
+def test_a_sentence_with_the_name_in_it_still_passes(client, password):
+    data = {"email": "lena.becker@example.org", "first_name": "Lena", "last_name": "Becker",
+            "password1": password, "password2": password, "privacy": "on"}
+    assert client.post("/konto/registrieren/", data).status_code == 302
+
+
+def test_a_reset_password_of_name_and_year_is_refused(client):
+    registered_user(client, "erika.mustermann@example.org")
+    mail.outbox.clear()
+    client.post("/konto/passwort-vergessen/", {"email": "erika.mustermann@example.org"})
+    form_url = client.get(link_in(mail.outbox[0])).url
+    bad = "Erika-Mustermann-1990"
+    response = client.post(form_url, {"new_password1": bad, "new_password2": bad})
+    assert response.status_code == 200 and "Namen dieses Dienstes" in response.content.decode()
+
+
+def test_the_demo_logins_keep_their_documented_password(settings):
+    """The README's demo password is refused for a person, but the demo logins are made
+    without the validators and keep opening with it."""
+    from django.contrib.auth import authenticate
+    from django.core.management import call_command
+
+    from amtsweg.core.management.commands.create_demo_admin import PASSWORD, STAFF
+
+    settings.DEMO_DATA = True
+    call_command("create_demo_admin", stdout=__import__("io").StringIO())
+    assert authenticate(email=STAFF, password=PASSWORD) is not None

@@ -110,3 +110,68 @@ class BreachedPasswordValidator:
 
     def get_help_text(self) -> str:
         return _("No password that appears in lists of leaked passwords.")
+
+
+# Words of the platform and its setting that a person is tempted to build a password from
+# (outside tester, N7: `Amtsweg-Demo-2026`).
+PLATFORM_WORDS = frozenset({
+    "amtsweg", "servicekonto", "serviceportal", "service", "konto", "portal", "hessen",
+    "hesse", "demo", "passwort", "password", "kennwort", "login", "anmeldung", "admin",
+    "buergerbuero", "bürgerbüro", "verwaltung", "behoerde", "behörde", "gemeinde", "stadt",
+    "test", "geheim", "secret", "user", "nutzer", "benutzer",
+})
+FILLER = set(string.digits + string.punctuation + string.whitespace + "§°€´`²³")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "s"})
+MIN_OWN_LETTERS = 4
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def personal_words(user) -> set[str]:
+    """The name parts and the e-mail local part (and its pieces) of the account, with the
+    usual spellings of umlauts, and the platform's words."""
+    parts: list[str] = []
+    for attr in ("first_name", "last_name"):
+        parts.append(getattr(user, attr, "") or "")
+    email = getattr(user, "email", "") or ""
+    local, _at, domain = email.partition("@")
+    parts.append(local)
+    parts.append(domain.split(".")[0] if domain.count(".") >= 1 else "")
+    words = set(PLATFORM_WORDS)
+    for part in parts:
+        part = _fold(part)
+        pieces = [p for p in "".join(c if c.isalnum() else " " for c in part).split() if p]
+        for piece in [*pieces, "".join(pieces)]:
+            words |= {piece, piece.translate(_UMLAUTS), piece.translate(_PLAIN)}
+    return {w for w in words if len(w) >= 2}
+
+
+def own_part(password: str, words: set[str]) -> str:
+    """What is left of the password once the given words and filler (digits, years,
+    punctuation, spaces) are taken out."""
+    text = _fold(password)
+    for word in sorted(words, key=len, reverse=True):
+        text = text.replace(word, " ")
+    return "".join(c for c in text if c not in FILLER)
+
+
+class PersonalWordsPasswordValidator:
+    """Refuses passwords made of the person's name, the e-mail local part or the platform's
+    words plus only digits, years and punctuation (`LenaBecker2026`, `Becker-Lena-1990`,
+    `Amtsweg-Demo-2026`): whoever knows the person, or the site, guesses them first."""
+
+    def validate(self, password: str, user=None) -> None:
+        words = personal_words(user) if user is not None else set(PLATFORM_WORDS)
+        if len(own_part(password, words)) < MIN_OWN_LETTERS:
+            raise ValidationError(
+                _("This password is made of your name, your e-mail address or the name of "
+                  "this service, with only digits or punctuation added. Choose one that "
+                  "people who know you cannot guess."),
+                code="password_personal")
+
+    def get_help_text(self) -> str:
+        return _("Not just your name, your e-mail address or the name of this service with "
+                 "digits added.")
