@@ -295,9 +295,10 @@ TRUSTED_PROXIES = _trusted_proxies(TRUSTED_PROXIES_RAW)
 THROTTLE_STORE = os.environ.get("THROTTLE_STORE", "cache" if os.environ.get("REDIS_URL")
                                 else "database")
 # Mails to an address a stranger types (registration, password reset, resend confirmation,
-# organisation invitations): per target address and per client address within the window.
+# organisation invitations): requests per target address, and distinct target addresses per
+# client address (a Bürgerbüro: many citizens behind one address), within the window.
 MAIL_THROTTLE_PER_ADDRESS = int(os.environ.get("MAIL_THROTTLE_PER_ADDRESS", "5"))
-MAIL_THROTTLE_PER_CLIENT = int(os.environ.get("MAIL_THROTTLE_PER_CLIENT", "20"))
+MAIL_THROTTLE_PER_CLIENT = int(os.environ.get("MAIL_THROTTLE_PER_CLIENT", "60"))
 MAIL_THROTTLE_WINDOW = int(os.environ.get("MAIL_THROTTLE_WINDOW", "3600"))
 
 # Issue 11, finding 4: wrong second-factor codes are counted per account across logins; every

@@ -136,3 +136,32 @@ def test_invitations_to_typed_addresses_are_limited(client, settings):
         for _ in range(4)]
     assert statuses == [302, 302, 400, 400]
     assert mails_to("opfer@example.org") == 2
+
+
+def test_repeats_to_one_address_do_not_use_up_the_clients_budget(client, settings):
+    """A Bürgerbüro: many citizens behind one address, each asking for a link more than once.
+    Per client the distinct addresses count; per address every request still does."""
+    settings.MAIL_THROTTLE_PER_CLIENT = 4
+    office = Client(REMOTE_ADDR="198.51.100.20")
+    statuses = [office.post("/konto/passwort-vergessen/", {"email": f"b{n}@example.org"})
+                .status_code for n in range(4) for _ in range(3)]
+    assert statuses == [302] * 12
+    for _ in range(2):  # a refused address stays refused
+        assert office.post("/konto/passwort-vergessen/",
+                           {"email": "b9@example.org"}).status_code == 429
+    # an address already asked for from here is still limited per address only
+    assert office.post("/konto/passwort-vergessen/",
+                       {"email": "b0@example.org"}).status_code == 302
+    for _ in range(2):
+        office.post("/konto/passwort-vergessen/", {"email": "b0@example.org"})
+    assert office.post("/konto/passwort-vergessen/",
+                       {"email": "b0@example.org"}).status_code == 429
+
+
+def test_the_default_lets_one_address_serve_sixty_people(client):
+    office = Client(REMOTE_ADDR="198.51.100.21")
+    statuses = {office.post("/konto/passwort-vergessen/", {"email": f"p{n}@example.org"})
+                .status_code for n in range(60)}
+    assert statuses == {302}
+    assert office.post("/konto/passwort-vergessen/",
+                       {"email": "p60@example.org"}).status_code == 429

@@ -5,9 +5,9 @@ to admins (django_tasks_db results) and the person can ask for the mail again.
 
 Mail to an address that a person typed (registration, password reset, a new confirmation
 link, invitations) is counted first with :func:`count_typed_address`, per target address and
-per client, so nobody can make the platform flood a stranger's mailbox. Every call site of the
-senders below is listed in tests/core/test_mail_throttle.py with the reason it needs no count
-or the count it makes.
+per client (distinct addresses), so nobody can make the platform flood a stranger's mailbox.
+Every call site of the senders below is listed in tests/core/test_mail_throttle.py with the
+reason it needs no count or the count it makes.
 """
 
 from django.conf import settings
@@ -30,13 +30,24 @@ class TooManyMails(Exception):
 
 def count_typed_address(request: HttpRequest | None, address: str) -> None:
     """Count one mail request for a typed address, whether a mail goes out or not (so the
-    answer is the same for addresses with and without an account)."""
+    answer is the same for addresses with and without an account).
+
+    Per target address every request counts (``MAIL_THROTTLE_PER_ADDRESS``). Per client the
+    distinct addresses count (``MAIL_THROTTLE_PER_CLIENT``): a Bürgerbüro where many citizens
+    register behind one address, each asking for a new link now and then, is not stopped by
+    its own repeats, while a client spraying strangers' mailboxes still is."""
     window = settings.MAIL_THROTTLE_WINDOW
     per_address = throttle.hit(throttle.key("mail-address", address), window).used
-    per_client = (throttle.hit(throttle.key("mail-client", clientip.client_key(request)),
-                               window).used if request is not None else 0)
-    if (per_address > settings.MAIL_THROTTLE_PER_ADDRESS
-            or per_client > settings.MAIL_THROTTLE_PER_CLIENT):
+    if request is not None:
+        client = clientip.client_key(request)
+        # the addresses this client was let through once; a refused one is not among them
+        admitted = throttle.key("mail-pair", f"{client}|{address.strip().lower()}")
+        if not throttle.peek(admitted):
+            if (throttle.hit(throttle.key("mail-client", client), window).used
+                    > settings.MAIL_THROTTLE_PER_CLIENT):
+                raise TooManyMails
+            throttle.hit(admitted, window)
+    if per_address > settings.MAIL_THROTTLE_PER_ADDRESS:
         raise TooManyMails
 
 
