@@ -54,9 +54,17 @@ def test_replacing_with_the_password(client):
         __import__("datetime").datetime.now()) * 30 + 30))
 
 
+def login_minutes_ago(client, minutes: int) -> None:
+    session = client.session
+    session["auth_at"] -= minutes * 60
+    session.save()
+
+
 def test_the_first_app_needs_the_password_and_is_announced(client):
+    """... unless the login was within the last ten minutes (the next test)."""
     user = registered_user(client)
     login(client)
+    login_minutes_ago(client, 11)
     mail.outbox.clear()
     secret = new_secret_offered(client)
     assert client.post(SETUP, {"code": pyotp.TOTP(secret).now()}).status_code == 400
@@ -89,3 +97,32 @@ def test_guessing_the_password_here_counts_towards_the_login_limit(client, setti
         client.post("/konto/2fa/ausschalten/", {"confirm": f"falsch falsch {n}"})
     client.post("/konto/2fa/ausschalten/", {"confirm": PASSWORD})  # blocked now
     assert twofactor.has_device(user)
+
+
+def test_right_after_login_the_first_app_needs_no_password_again(client):
+    """Demo regression: staff sent to the forced setup right after their login had to type
+    their password twice; a login within ten minutes counts as recent authentication."""
+    from amtsweg.accounts.models import User
+
+    User.objects.create_user("sb@example.org", PASSWORD, is_staff=True,
+                             email_verified_at="2026-01-01T00:00Z")
+    login(client, email="sb@example.org")
+    login_minutes_ago(client, 9)
+    page = client.get(SETUP).content.decode()
+    assert 'name="confirm"' not in page and "vor wenigen Minuten" in page
+    secret = client.session["totp_secret"]
+    mail.outbox.clear()
+    response = client.post(SETUP, {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 200 and "aw-codes" in response.content.decode()
+    assert twofactor.has_device(User.objects.get(email="sb@example.org"))
+    assert [m.to for m in mail.outbox] == [["sb@example.org"]]  # still announced
+
+
+def test_replacing_the_app_right_after_login_still_needs_the_password(client):
+    user = registered_user(client)
+    login(client)
+    set_up_app(client)
+    before = TotpDevice.objects.get(user=user).secret_encrypted
+    new = new_secret_offered(client)
+    assert client.post(SETUP, {"code": pyotp.TOTP(new).now()}).status_code == 400
+    assert TotpDevice.objects.get(user=user).secret_encrypted == before

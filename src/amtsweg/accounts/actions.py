@@ -217,6 +217,16 @@ def reauthenticate(request: HttpRequest, user: User, proof: str) -> str | None:
     return None
 
 
+RECENT_LOGIN_SECONDS = 600
+
+
+def recently_logged_in(request: HttpRequest) -> bool:
+    """A login (password, two factors or eID) within the last ten minutes counts as recent
+    authentication for setting up the first authenticator app."""
+    at = request.session.get("auth_at")
+    return isinstance(at, int) and 0 <= timezone.now().timestamp() - at <= RECENT_LOGIN_SECONDS
+
+
 def _second_factor_changed(user: User, action: str, subject: str, template: str) -> None:
     audit.record(tenant=audit.PLATFORM, actor=audit.actor_of(user), action=action,
                  object_type="accounts.user", object_id=user.pk)

@@ -84,6 +84,12 @@ class TotpSetupForm(ConfirmForm):
                                       "inputmode": "numeric"}))
     field_order = ["code", "confirm"]
 
+    def __init__(self, *args, recent_login: bool = False, **kwargs) -> None:
+        """`recent_login`: the first app right after a login needs no password again."""
+        super().__init__(*args, **kwargs)
+        if recent_login:
+            del self.fields["confirm"]
+
 
 class ResendForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254,

@@ -228,7 +228,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def totp_setup(request: HttpRequest) -> HttpResponse:
     """Set up the authenticator app; staff without one are sent here after login. Setting up
-    or replacing it needs the password or a current code again (not only the session)."""
+    or replacing it needs the password or a current code again (not only the session); the
+    first app within RECENT_LOGIN_SECONDS of a login does not (the password was just typed:
+    the forced setup of staff right after their login asked for it twice)."""
     user = request.user
     replacing = twofactor.has_device(user)
     if replacing and not request.session.get("mfa"):
@@ -236,10 +238,12 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" or "totp_secret" not in request.session:
         request.session["totp_secret"] = twofactor.new_secret()
     secret = request.session["totp_secret"]
-    form = TotpSetupForm(request.POST or None, first_device=not replacing)
+    recent = not replacing and actions.recently_logged_in(request)
+    form = TotpSetupForm(request.POST or None, first_device=not replacing, recent_login=recent)
     error = ""
     if request.method == "POST" and form.is_valid():
-        error = actions.reauthenticate(request, user, form.cleaned_data["confirm"]) or ""
+        if not recent:
+            error = actions.reauthenticate(request, user, form.cleaned_data["confirm"]) or ""
         if not error:
             codes = actions.enable_second_factor(request, user, secret,
                                                  form.cleaned_data["code"])
@@ -251,7 +255,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/totp_setup.html", {
         "form": form, "error": error, "qr": mark_safe(twofactor.qr_svg(uri)),  # noqa: S308
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "replacing": replacing,
+        "replacing": replacing, "recent_login": recent,
         "mandatory": user.is_staff,
     }, status=400 if error or form.errors else 200)
 
