@@ -186,3 +186,22 @@ def test_wrong_passwords_at_the_second_factor_change_lock_only_that_client(clien
     # the holder's own login elsewhere is not affected
     assert login(at("198.51.100.5")).status_code == 302
     assert user.email in [m.to[0] for m in lock_mails()]
+
+
+def test_the_locking_attempt_costs_the_same_for_both(client, settings):
+    """The notice is queued for every locking address; the worker looks the account up."""
+    from django_tasks import default_task_backend
+
+    registered_user(client)
+    settings.LOGIN_THROTTLE_PER_ACCOUNT = 2
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend",
+                                  "QUEUES": ["default"]}}
+    queued = {}
+    for n, email in enumerate(("erika@example.org", "niemand@example.org")):
+        default_task_backend.clear()
+        attacker = at(f"203.0.113.{n}")
+        for _ in range(4):
+            login(attacker, email=email, password=WRONG)
+        queued[email] = [r.task.name for r in default_task_backend.results]
+    assert queued == {"erika@example.org": ["tell_login_locked"],
+                      "niemand@example.org": ["tell_login_locked"]}

@@ -26,8 +26,8 @@ KNOWN = {
     "submissions/tasks.py:send_confirmation": "once per application; its draft was counted",
     "cases/reminders.py:send_reminders": "to clerks",
     "mailbox/actions.py:deliver": "to the Postfach owner's account address",
-    "accounts/actions.py:_count_failure": "a login lock: to the account's own address, once "
-                                          "per lock and window, only within its mail budget",
+    "accounts/tasks.py:tell_login_locked": "a login lock: to the account's own address, "
+                                            "once per lock and window, within its budget",
     "accounts/actions.py:identify": "a refused identification: to the account's own address",
     "accounts/actions.py:release_identity": "support's command: to the account's own address",
     "core/mail.py:send_after_commit": "the sender itself",

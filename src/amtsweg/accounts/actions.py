@@ -12,14 +12,13 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from amtsweg.audit import actions as audit
-from amtsweg.core.mail import budget_left as mail_budget_left
 from amtsweg.core.mail import send_after_commit
 
-from . import binding, profile, throttle, twofactor
+from . import binding, profile, tasks, throttle, twofactor
 from .backends import BACKEND
 from .identity import ATTRIBUTES, Assertion
 from .models import Consent, Identity, ProfileAttribute, StaffRole, TrustLevel, User
@@ -128,28 +127,19 @@ def password_login(request: HttpRequest, *, email: str, password: str) -> User:
 
 
 def _count_failure(request: HttpRequest, attempt: "throttle.Attempt") -> None:
-    """Count a wrong password; when it locks the account (for this client, or for every
-    unknown device), tell the holder once per lock what happened and how to get back in.
+    """Count a wrong password; when it locks (this client or device, or every unknown device)
+    the holder is told once per lock what happened and how to get back in.
 
-    The account is looked up for known and unknown addresses alike; only the queued mail
-    differs, and the person typing sees the same answer either way. The mail does not spend
-    the typed address's mail budget (else locks could use up the holder's reset mails), but
-    is left out while that budget is used up, and goes at most once per lock and window."""
+    The notice is queued for known and unknown addresses alike (accounts/tasks.py looks the
+    account up in the worker), so the person typing sees the same answer in the same time."""
     kind = throttle.record_failure(attempt)
-    if kind is None:
+    if kind is None or not throttle.first_mail_of_lock(attempt.email, kind):
         return
-    holder = User.objects.filter(email=attempt.email, is_active=True).first()
-    if holder is None or not throttle.first_mail_of_lock(attempt.email, kind):
-        return
-    if not mail_budget_left(attempt.email):
-        return
-    minutes = settings.LOGIN_THROTTLE_WINDOW // 60
-    send_after_commit(holder.email, _("Your Servicekonto: login paused after wrong passwords"),
-                      "accounts/mail/login_locked.txt", {
-                          "everywhere": kind == throttle.ACCOUNT_LOCK, "minutes": minutes,
-                          "reset_url": _absolute(request,
-                                                 reverse("accounts:password_reset"))})
-    log.warning("login locked user=%s kind=%s", holder.pk, kind)
+    reset_url = _absolute(request, reverse("accounts:password_reset"))
+    everywhere = kind == throttle.ACCOUNT_LOCK
+    language = get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(lambda: tasks.tell_login_locked.enqueue(attempt.email, everywhere,
+                                                                  reset_url, language))
 
 
 def code_refusal(verdict: twofactor.Verdict) -> str:
