@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.management import call_command
 
@@ -16,6 +18,10 @@ def pytest_configure(config):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
                                   "QUEUES": ["default"]}}
     setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)
+    # Throttle counters in a file (the default on SQLite): one file per xdist worker, emptied
+    # before each test (_fresh_caches) as a rolled-back transaction empties the table.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.THROTTLE_FILE = settings.VAR_DIR / f"throttle-test-{worker}.sqlite3"
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -50,10 +56,12 @@ def _fresh_caches():
     from django.core.cache import cache
 
     from amtsweg.api import destinations
+    from amtsweg.core import throttle
     from amtsweg.dashboard import coverage
     from amtsweg.territory import lookup
 
     cache.clear()
+    throttle.forget_all()
     yield
     destinations.forget()
     lookup.invalidate()

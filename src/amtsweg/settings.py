@@ -290,10 +290,14 @@ def _trusted_proxies(raw: str | None) -> list[str]:
 
 
 TRUSTED_PROXIES = _trusted_proxies(TRUSTED_PROXIES_RAW)
-# Where throttle counters live: "cache" (Redis, shared by every process and node) when
-# REDIS_URL is set, else "database" (one row per counter, atomic upserts), never per process.
-THROTTLE_STORE = os.environ.get("THROTTLE_STORE", "cache" if os.environ.get("REDIS_URL")
-                                else "database")
+# Where throttle counters live, never per process: "cache" (Redis, shared by every process
+# and node) when REDIS_URL is set; else "file" on SQLite (a SQLite file of its own beside the
+# database, THROTTLE_FILE, shared by the processes of this one node, no write in the main
+# database per API request) and "database" on PostgreSQL (one row per counter, atomic upserts,
+# shared by every node).
+THROTTLE_STORE = os.environ.get("THROTTLE_STORE", "cache" if os.environ.get("REDIS_URL") else (
+    "file" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "database"))
+THROTTLE_FILE = Path(os.environ.get("THROTTLE_FILE", VAR_DIR / "throttle.sqlite3"))
 # Mails to an address a stranger types (registration, password reset, resend confirmation,
 # organisation invitations): requests per target address, and distinct target addresses per
 # client address (a Bürgerbüro: many citizens behind one address), within the window.
