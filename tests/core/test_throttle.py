@@ -46,3 +46,40 @@ def test_a_per_process_store_is_refused(settings):
     settings.THROTTLE_STORE = "cache"
     assert [e.id for e in throttle.check_shared_store(None)] == ["amtsweg.E602"]
     assert any(e.id == "amtsweg.E602" for e in checks.run_checks())
+
+
+def test_postgres_counts_commit_without_waiting_for_the_disk(settings, monkeypatch):
+    """Outside a transaction the upsert is a transaction of its own that commits with
+    synchronous_commit=off (2-3x the counts per second); inside one, the setting would apply
+    to the whole transaction, so there the plain upsert runs. The setting never outlives it."""
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings.THROTTLE_STORE = "database"
+    counter = throttle.key("test", "no-wait")
+    own = connections.create_connection("default")  # autocommit, as in a request
+    monkeypatch.setattr(throttle, "connection", own)
+    monkeypatch.setattr(throttle.random, "random", lambda: 1.0)  # no housekeeping
+    try:
+        own.force_debug_cursor = True
+        with CaptureQueriesContext(own) as queries:
+            assert [throttle.hit(counter, 60).used for _ in range(2)] == [1, 2]
+        assert all("set_config('synchronous_commit', 'off', true)" in q["sql"]
+                   for q in queries.captured_queries)
+        with own.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+        monkeypatch.setattr(throttle, "connection", connection)  # the test's transaction
+        assert connection.in_atomic_block
+        with CaptureQueriesContext(connection) as queries:  # another counter: no row lock
+            assert throttle.hit(throttle.key("test", "in-a-transaction"), 60).used == 1
+        assert not any("set_config" in q["sql"] for q in queries.captured_queries)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    finally:
+        with own.cursor() as cursor:
+            cursor.execute("DELETE FROM core_throttlecounter WHERE key = %s", [counter])
+        own.close()

@@ -170,3 +170,14 @@ def test_a_node_local_file_beside_a_database_server_is_refused(file_store, monke
 def test_an_unknown_store_is_refused(settings):
     settings.THROTTLE_STORE = "memory"
     assert [e.id for e in throttle.check_shared_store(None)] == ["amtsweg.E601"]
+
+
+def test_a_throttle_file_that_cannot_be_opened_is_a_sentence_at_start(file_store, settings,
+                                                                     monkeypatch):
+    monkeypatch.setattr(throttle, "connection", SimpleNamespace(vendor="sqlite"))
+    settings.THROTTLE_FILE = file_store.parent / "missing-folder" / "throttle.sqlite3"
+    [error] = throttle.check_shared_store(None)
+    assert error.id == "amtsweg.E603"
+    assert "missing-folder" in error.msg
+    settings.THROTTLE_FILE = file_store  # and the store works again with a good file
+    assert throttle.hit(throttle.key("test", "again"), 60).used == 1

@@ -1,7 +1,8 @@
 """Fixed-window rate limit for the API and the OIDC endpoints, with RateLimit-* headers.
 
-Counts live in the shared counters of `core.throttle` (Redis or the database), so all web
-processes and nodes agree; the client is `core.clientip` (trusted proxies only).
+Counts live in the shared counters of `core.throttle` (Redis, the database, or on SQLite a file
+of their own), so all web processes and nodes agree; the client is `core.clientip` (trusted
+proxies only).
 
 The endpoints that check a form definition or convert a FIM file need no login and may each
 compile a definition's whole pattern budget (core/patterns.py); they have a second, tighter

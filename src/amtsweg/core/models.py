@@ -43,8 +43,9 @@ class TenantKey(models.Model):
 
 
 class ThrottleCounter(models.Model):
-    """One fixed-window counter of `core.throttle` when no shared cache is configured: every
-    web process and node counts in the same row (atomic upsert), never in its own memory."""
+    """One fixed-window counter of `core.throttle` with THROTTLE_STORE=database (the default
+    on PostgreSQL without Redis): every web process and node counts in the same row (atomic
+    upsert), never in its own memory. On SQLite the counters live in a file of their own."""
 
     key = models.CharField(max_length=120, primary_key=True)
     count = models.PositiveIntegerField(default=0)

@@ -110,27 +110,36 @@ def _hit_cache(counter: str, window: int) -> Count:
 # One statement on PostgreSQL and SQLite (3.35+): insert the counter, or add one to it, or
 # start it again when its window has passed, and return the result.
 _UPSERT = """
-INSERT INTO {table} ("key", "count", "expires_at") VALUES (%s, 1, %s)
+INSERT INTO {table} ("key", "count", "expires_at") {values}
 ON CONFLICT ("key") DO UPDATE SET
   "count" = CASE WHEN {table}."expires_at" <= %s THEN 1 ELSE {table}."count" + 1 END,
   "expires_at" = CASE WHEN {table}."expires_at" <= %s THEN excluded."expires_at"
                       ELSE {table}."expires_at" END
 RETURNING "count", "expires_at"
 """
+_VALUES = "VALUES (%s, 1, %s)"
+# PostgreSQL outside a transaction: the statement is a transaction of its own, and
+# set_config(..., true) lets just that one commit without waiting for its WAL to reach the disk
+# (synchronous_commit=off: a crash of the server may lose the last counts, never corrupts).
+# Inside a transaction it would apply to the whole transaction, so there the plain upsert runs.
+_VALUES_NO_WAIT = ("SELECT CAST(%s AS varchar), 1, CAST(%s AS bigint) FROM "
+                   "(SELECT set_config('synchronous_commit', 'off', true)) AS no_wait WHERE true")
 
 
 def _hit_database(counter: str, window: int) -> Count:
     now = _now()
     table = connection.ops.quote_name(ThrottleCounter._meta.db_table)
+    no_wait = connection.vendor == "postgresql" and not connection.in_atomic_block
+    sql = _UPSERT.format(table=table, values=_VALUES_NO_WAIT if no_wait else _VALUES)
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(table=table), [counter, now + window, now, now])
+        cursor.execute(sql, [counter, now + window, now, now])
         used, expires_at = cursor.fetchone()
     if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
         ThrottleCounter.objects.filter(expires_at__lt=now).delete()
     return Count(int(used), max(int(expires_at) - now, 0))
 
 
-_FILE_UPSERT = _UPSERT.format(table='"counter"').replace("%s", "?")
+_FILE_UPSERT = _UPSERT.format(table='"counter"', values=_VALUES).replace("%s", "?")
 
 
 class FileStore:
@@ -224,10 +233,11 @@ def _file_store() -> FileStore:
     if store is None or store.path != path or store.pid != os.getpid():
         if store is not None and store.pid == os.getpid():
             store.conn.close()
-        # An inherited connection is left alone: closing it in the child could disturb the
-        # parent's locks. It is kept referenced so that it is never closed here.
         elif store is not None:
+            # An inherited connection is left alone: closing it in the child could disturb
+            # the parent's locks. It is kept referenced so that it is never closed here.
             _inherited.append(store)
+        _local.store = None  # a failed open leaves none behind
         store = _local.store = FileStore(path)
     return store
 
@@ -247,6 +257,15 @@ def check_shared_store(app_configs, **kwargs) -> list[checks.CheckMessage]:
             "THROTTLE_STORE=file keeps the counters in a file of this node; with a database "
             "server (several nodes) each node would count on its own. Use 'database' or "
             "'cache' (REDIS_URL).", id="amtsweg.E602")]
+    if settings.THROTTLE_STORE == "file" and store_is_shared():
+        try:
+            _file_store()
+        except (OSError, sqlite3.Error) as exc:
+            return [checks.Error(
+                f"The throttle counter file THROTTLE_FILE={settings.THROTTLE_FILE} cannot be "
+                f"opened ({exc}); every API request would fail.",
+                hint="The folder must exist and the file belong to the platform's user.",
+                id="amtsweg.E603")]
     if not store_is_shared():
         return [checks.Error(
             "THROTTLE_STORE=cache needs a cache shared by all processes (REDIS_URL); the "
