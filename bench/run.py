@@ -225,6 +225,7 @@ AREA_BENCHES = [
     ("patterns", "regular-expression denial of service: areas API, designer patterns, "
                  "the former code"),
     ("uploads", "refusing a 25 MB file on a 10 MB field, Django's handlers and ours"),
+    ("throttle", "API throughput by throttle store: memory, database, file (SQLite)"),
 ]
 
 
