@@ -123,8 +123,9 @@ def audit_checkpoint() -> None:
         call_command("audit_verify", "--checkpoint", verbosity=0, stdout=io.StringIO())
     except CommandError as exc:
         print(f"AUDIT LOG CHECK FAILED: {exc}. `amtsweg audit_verify --heads "
-              f"{settings.AUDIT_HEADS_FILE}` lists the problems (docs/audit.md). If you "
-              "started over with a new database on purpose, move that file aside.",
+              f"{settings.AUDIT_HEADS_FILE}` lists the problems (docs/audit.md). After "
+              "restoring a backup on purpose, move that file aside and run "
+              "`amtsweg audit_verify --checkpoint --new-reference`.",
               file=sys.stderr)
     except Exception as exc:
         print(f"Audit log check could not run: {exc!r}", file=sys.stderr)

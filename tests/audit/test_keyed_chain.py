@@ -217,6 +217,39 @@ def test_the_plain_command_compares_with_the_checkpoint_file(tenant, tmp_path, s
     assert "every head exported" not in capsys.readouterr().out
 
 
+def test_a_deleted_heads_file_does_not_hide_a_cut(tenant, tmp_path, settings, capsys):
+    """Second outside round: deleting the heads file together with a Behörde's newest entries
+    passed plain `audit_verify`, and the next checkpoint wrote a fresh reference over the cut."""
+    settings.AUDIT_HEADS_FILE = str(tmp_path / "heads.json")
+    chain(tenant, 3)
+    call_command("audit_verify", "--checkpoint")  # the first export is recorded in the chain
+    assert AuditEntry.objects.filter(tenant=actions.PLATFORM,
+                                     action=heads.STARTED).count() == 1
+    with triggers_dropped():
+        AuditEntry.objects.filter(tenant=tenant, seq=3).delete()
+    AuditHead.objects.filter(tenant=tenant).update(
+        seq=2, hash=AuditEntry.objects.get(tenant=tenant, seq=2).hash)
+    (tmp_path / "heads.json").unlink()
+    for args in ((), ("--checkpoint",)):
+        with pytest.raises(CommandError, match="is missing, although heads were exported"):
+            call_command("audit_verify", *args)
+    assert not (tmp_path / "heads.json").exists()  # no fresh reference over the cut
+    call_command("audit_verify", "--no-heads")  # the chains alone still verify
+    # the operator who moved it aside on purpose starts a new reference, recorded too
+    call_command("audit_verify", "--checkpoint", "--new-reference")
+    assert (tmp_path / "heads.json").exists()
+    assert AuditEntry.objects.filter(tenant=actions.PLATFORM,
+                                     action=heads.STARTED).count() == 2
+    call_command("audit_verify")
+
+
+def test_a_new_installation_has_no_heads_file_yet(tenant, tmp_path, settings, capsys):
+    settings.AUDIT_HEADS_FILE = str(tmp_path / "heads.json")
+    chain(tenant, 2)
+    call_command("audit_verify")  # nothing exported yet: the chains alone
+    assert "every head exported" not in capsys.readouterr().out
+
+
 def test_export_refuses_a_broken_chain(tenant, tmp_path):
     chain(tenant, 2)
     with triggers_dropped():

@@ -27,11 +27,22 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import keys
-from .actions import Heads
+from .actions import PLATFORM, Heads
 from .models import AuditHead
 
 FORMAT = "amtsweg-audit-heads/1"
 PURPOSE = b"audit-heads"  # keys.mac purpose: a heads file's MAC never passes as an entry's
+
+
+STARTED = "audit.heads_started"
+"""Platform-chain action of the first checkpoint (and of every new reference)."""
+
+
+def started() -> bool:
+    """Whether a checkpoint has ever exported heads for this database."""
+    from .models import AuditEntry
+
+    return AuditEntry.objects.filter(tenant=PLATFORM, action=STARTED).exists()
 
 
 class HeadsFileError(ValueError):
