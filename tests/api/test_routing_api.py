@@ -327,3 +327,40 @@ def test_the_document_says_what_the_routes_operation_refuses(client):
     assert "x-amtsweg-explained" not in refusal
     areas = spec["paths"]["/api/routing/v1/areas"]["get"]
     assert areas["responses"]["400"]["description"] == "Invalid parameters or body"
+
+
+@pytest.mark.parametrize("query", [
+    # Second outside round: Python's `$` matched before a final newline, `\d` and int()
+    # took any Unicode digit, `+1` and ` 1`; a repeated parameter silently took the last.
+    f"leikaKey={GEBURTSURKUNDE}&ags=06%0A",
+    f"leikaKey={GEBURTSURKUNDE}%0A&ags=06631003",
+    f"leikaKey={GEBURTSURKUNDE}&ags=%EF%BC%9006631009",  # full-width zero
+    f"leikaKey={GEBURTSURKUNDE}&ars=%D9%A06",  # Arabic-Indic zero
+    f"leikaKey={GEBURTSURKUNDE}&ags=06631003&offset=%2B1",
+    f"leikaKey={GEBURTSURKUNDE}&ags=06631003&offset=%201",
+    f"leikaKey={GEBURTSURKUNDE}&ags=06631003&limit=%D9%A3",
+    f"leikaKey={GEBURTSURKUNDE}&ags=06631003&offset=0&offset=1",
+    f"leikaKey={GEBURTSURKUNDE}&ags=06631003&ags=06631003",
+])
+def test_parameters_mean_what_the_document_says(client, query):
+    response = client.get(f"{ROUTES}?{query}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("expression", "fragment"), [
+    ("a" * 101, "at most 100 characters"),
+    ("Fulda***", "at most one '*'"),
+    ("**Fulda", "at most one '*'"),
+    ("F*ul", "at least two characters"),
+])
+def test_each_bad_area_expression_says_what_is_wrong(client, expression, fragment):
+    response = client.get(AREAS, {"areaSearchexpression": expression},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert fragment in response.json()["detail"]
+
+
+def test_repeated_paging_parameters_of_areas_are_refused(client):
+    response = client.get(f"{AREAS}?areaSearchexpression=Fulda&limit=5&limit=6")
+    assert response.status_code == 400

@@ -8,6 +8,8 @@ that the answer is ours and that the destination serves the Leistung in the area
 from collections.abc import Callable
 from itertools import pairwise
 
+from django.utils.translation import gettext as _
+
 from amtsweg.catalog import search as catalog_search
 from amtsweg.catalog.models import Leistung
 from amtsweg.core.text import fold
@@ -60,6 +62,21 @@ def routes(leika_key: str, area: Area | None, offset: int, limit: int) -> dict:
 
 
 MAX_EXPRESSION = 100
+
+
+def expression_problem(expression: str) -> str | None:
+    """Why an areaSearchexpression cannot be used, as a sentence; None if it can."""
+    if not expression:
+        return _("An areaSearchexpression must not be empty.")
+    if len(expression) > MAX_EXPRESSION:
+        return _("An areaSearchexpression may have at most %(n)d characters.") % {
+            "n": MAX_EXPRESSION}
+    if expression.startswith("**") or expression.endswith("**"):
+        return _("An areaSearchexpression may start and end with at most one '*' wildcard.")
+    if valid_expression(expression):
+        return None
+    return _("Each areaSearchexpression needs at least two characters besides '*' wildcards "
+             "at its start or end.")
 
 
 def valid_expression(expression: str) -> bool:

@@ -51,7 +51,7 @@ class ServiceList(Schema):
 
 
 class ServiceParams(Schema):
-    leikaKey: str | None = Field(None, pattern=r"^99\d{12}$")
+    leikaKey: str | None = Field(None, pattern=r"^99[0-9]{12}$")
 
 
 class Offer(Schema):
@@ -64,8 +64,8 @@ class Offer(Schema):
 
 
 class OfferParams(Schema):
-    leikaKey: str = Field(..., pattern=r"^99\d{12}$")
-    ags: str = Field(..., pattern=r"^\d{8}$")
+    leikaKey: str = Field(..., pattern=r"^99[0-9]{12}$")
+    ags: str = Field(..., pattern=r"^[0-9]{8}$")
 
 
 class Problems(Schema):

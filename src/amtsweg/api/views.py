@@ -16,10 +16,14 @@ from . import openapi, routing
 from .problems import Problem, bad_request, problem_response
 from .services import router as services_router
 
-LEIKA_RE = re.compile(r"^99\d{12}$")
-ARS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$")
-AGS_RE = re.compile(r"^(\d{2}|\d{3}|\d{5}|\d{8})$")
-AREA_ID_RE = re.compile(r"^[1-9]\d{0,17}$")
+LEIKA_RE = re.compile(r"^99[0-9]{12}$")
+ARS_RE = re.compile(r"^([0-9]{2}|[0-9]{3}|[0-9]{5}|[0-9]{9}|[0-9]{12})$")
+AGS_RE = re.compile(r"^([0-9]{2}|[0-9]{3}|[0-9]{5}|[0-9]{8})$")
+AREA_ID_RE = re.compile(r"^[1-9][0-9]{0,17}$")
+INT_RE = re.compile(r"^[0-9]{1,10}$")
+"""Parameters are checked with fullmatch and ASCII digits, as the OpenAPI patterns mean them
+(ECMA regexes): Python's `$` also matches before a final newline and its `\\d` and `int()`
+accept any Unicode digit, `+1` and ` 1` (second outside round)."""
 
 
 def _install_problem_handlers(api: NinjaAPI) -> None:
@@ -100,15 +104,23 @@ routing_api = make_api(
 )
 
 
+def _once(request: HttpRequest, *names: str) -> None:
+    """A parameter the document gives one value may be sent once: with `offset=0&offset=1`
+    the answer would depend on which one a server takes."""
+    for name in names:
+        if len(request.GET.getlist(name)) > 1:
+            raise bad_request(_("The parameter %(name)s may be given only once.")
+                              % {"name": name})
+
+
 def _page(offset: str | None, limit: str | None) -> tuple[int, int]:
     """The page asked for; a parameter left out is its default. An empty value (`offset=`)
     is no whole number and refused, as the document's `integer` says (FIT-Connect's own
     document has the same types and no rule that empty means default)."""
-    try:
-        off = int(offset) if offset is not None else 0
-        lim = int(limit) if limit is not None else 100
-    except ValueError:
-        raise bad_request(_("offset and limit must be whole numbers.")) from None
+    if any(v is not None and not INT_RE.fullmatch(v) for v in (offset, limit)):
+        raise bad_request(_("offset and limit must be whole numbers."))
+    off = int(offset) if offset is not None else 0
+    lim = int(limit) if limit is not None else 100
     if off < 0 or off > 2**31 - 1:
         raise bad_request(_("offset must be between 0 and 2147483647."))
     if not 1 <= lim <= 500:
@@ -165,17 +177,18 @@ def routes_view(request: HttpRequest, leikaKey: str | None = None,
                 ars: str | None = None, ags: str | None = None,
                 areaId: str | None = None,
                 offset: str | None = None, limit: str | None = None):
-    if not leikaKey or not LEIKA_RE.match(leikaKey):
+    _once(request, "leikaKey", "ars", "ags", "areaId", "offset", "limit")
+    if not leikaKey or not LEIKA_RE.fullmatch(leikaKey):
         raise bad_request(_("leikaKey must be a LeiKa key: '99' followed by 12 digits."))
     given = [name for name, value in (("ars", ars), ("ags", ags), ("areaId", areaId))
              if value is not None]
     if len(given) != 1:
         raise bad_request(_("Give exactly one of the parameters ars, ags and areaId."))
-    if ars is not None and not ARS_RE.match(ars):
+    if ars is not None and not ARS_RE.fullmatch(ars):
         raise bad_request(_("ars must have 2, 3, 5, 9 or 12 digits."))
-    if ags is not None and not AGS_RE.match(ags):
+    if ags is not None and not AGS_RE.fullmatch(ags):
         raise bad_request(_("ags must have 2, 3, 5 or 8 digits."))
-    if areaId is not None and not AREA_ID_RE.match(areaId):
+    if areaId is not None and not AREA_ID_RE.fullmatch(areaId):
         raise bad_request(_("areaId must be a positive whole number."))
     off, lim = _page(offset, limit)
     area = routing.area_by_param(ars=ars, ags=ags, area_id=areaId)
@@ -188,10 +201,10 @@ def areas_view(request: HttpRequest, offset: str | None = None, limit: str | Non
     expressions = request.GET.getlist("areaSearchexpression")
     if not 1 <= len(expressions) <= 10:
         raise bad_request(_("Give between 1 and 10 areaSearchexpression parameters."))
+    _once(request, "offset", "limit")
     for expr in expressions:
-        if not routing.valid_expression(expr):
-            raise bad_request(_("Each areaSearchexpression needs at least two characters "
-                                "besides '*' wildcards at its start or end."))
+        if problem := routing.expression_problem(expr):
+            raise bad_request(problem)
     off, lim = _page(offset, limit)
     return routing.search_areas(expressions, off, lim)
 
