@@ -243,7 +243,8 @@ class CompiledForm:
         """The draft with one step's posted values merged in (values kept as typed).
 
         Unchecked checkboxes are absent from a POST, so a boolean of this step that is not
-        posted is false and a multichoice is empty. Entries of a repeated group are the
+        posted is false and a multichoice is empty. File items keep their stored upload ids
+        whatever is posted under their names. Entries of a repeated group are the
         indices posted (`kinder.0.vorname`) or `kinder.__count`; `_action=add:kinder` and
         `_action=remove:kinder.1` add or remove an entry.
         """
@@ -291,9 +292,11 @@ class CompiledForm:
                         address[sub] = posted[-1] if posted else ""
                 values[item.key] = address
             elif kind == "file":
-                posted = _getlist(post, name)
-                if posted is not None:
-                    values[item.key] = [v for v in posted if v]
+                # The stored list of upload ids changes only when a file is stored or removed
+                # (submissions.actions.save_step / remove_upload), never through posted
+                # values: an empty file input arrives as an empty text value, and a posted
+                # id could name another draft's upload.
+                continue
             else:
                 posted = _getlist(post, name)
                 if posted is not None:
