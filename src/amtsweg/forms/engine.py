@@ -498,9 +498,8 @@ def display(spec: dict, value: Any, lang: str = "de",
     if kind == "address" and isinstance(value, dict):
         line = " ".join(v for v in (value.get("street"), value.get("house_number")) if v)
         place = " ".join(v for v in (value.get("postal_code"), value.get("place")) if v)
-        parts = [line, place]
-        if value.get("country") and value["country"] != "DE":
-            parts.append(value["country"])
+        # Germany is not named; another country by its name, never by its code
+        parts = [line, place, types.country_name(value.get("country"), lang)]
         return ", ".join(p for p in parts if p)
     if kind == "file":
         names = uploads or {}
