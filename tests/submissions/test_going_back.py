@@ -257,3 +257,40 @@ def test_conditional_fields_of_a_household_member_start_hidden(django_user_model
                                          "_action": "refresh"})
     control = re.search(r'<input[^>]*id="f-haushalt-0-gdb"[^>]*>', r.content.decode()).group(0)
     assert " disabled" not in control
+
+
+def test_a_file_for_a_repeated_entry_the_answers_lack_is_not_stored(client, standesamt):
+    """A file posted under `kinder.5.nachweis` while the draft has one entry was stored and
+    then crashed on writing the answer (500); now it is left out."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from amtsweg.catalog.models import Leistung
+    from amtsweg.services import actions as service_actions
+
+    form = {"format": "amtsweg.form/1", "title": {"de": "Kinder"}, "steps": [
+        {"key": "kinder_schritt", "title": {"de": "Kinder"}, "items": [
+            {"type": "group", "key": "kinder", "label": {"de": "Kind"},
+             "repeat": {"min": 1, "max": 10}, "items": [
+                 {"type": "text", "key": "vorname", "label": {"de": "Vorname"}},
+                 {"type": "file", "key": "nachweis", "label": {"de": "Nachweis"},
+                  "file": {"types": ["application/pdf"], "max_size": 100000,
+                           "max_count": 2}}]}]}]}
+    service = service_actions.create_service(
+        None, leistung=Leistung.objects.get(leika_key="99027002012000"),
+        title={"de": "Kinder"}, owner_authority=standesamt,
+        version={"form": form, "applicants": ["guest"], "fee": {"amount": 0}})
+    version = service_actions.publish(None, service.versions.get())
+    Adoption.objects.filter(authority=standesamt,
+                            service__leistung__leika_key="99027002012000").delete()
+    adoption = service_actions.adopt(None, standesamt, version, {"fee": None})
+    r = client.post(reverse("submissions:start", args=[adoption.service.slug, "06635001"]),
+                    {"email": "kinder@example.org"})
+    draft = Draft.objects.get(adoption=adoption)
+    url = reverse("submissions:step", args=[draft.pk, "kinder_schritt"])
+    r = client.post(url, {"kinder.0.vorname": "Mia", "_action": "save",
+                          "kinder.5.nachweis": SimpleUploadedFile("a.pdf", PDF),
+                          "kinder.0.nachweis": SimpleUploadedFile("b.pdf", PDF2)})
+    assert r.status_code == 302
+    answers = Draft.objects.get(pk=draft.pk).answers
+    assert len(answers["kinder"]) == 1 and len(answers["kinder"][0]["nachweis"]) == 1
+    assert [u.name for u in Upload.objects.filter(draft=draft)] == ["b.pdf"]
