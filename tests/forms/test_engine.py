@@ -317,3 +317,65 @@ def test_codelists():
     assert len(codelists.get("familienstand")) == 10
     with pytest.raises(KeyError):
         codelists.get("nope")
+
+
+# --- issue 12: going back, sending a step again, a new repeated entry, Germany by code -----
+
+def test_a_step_sent_again_keeps_its_stored_upload_ids(form):
+    """An empty file input arrives as an empty text value (filename=""): the stored list must
+    stay. A posted id must never be taken either (it could name another draft's upload)."""
+    existing = {"nachweise": ["6f1c2a4e-0000-4000-8000-000000000001"]}
+    for query in ("anzahl=1&nachweise=", "anzahl=1&nachweise=someone-elses-upload",
+                  "anzahl=1"):
+        answers = form.parse_step("zahlung", QueryDict(query), existing)
+        assert answers["nachweise"] == existing["nachweise"], query
+    assert "nachweise" not in form.parse_step(
+        "zahlung", QueryDict("nachweise=a&nachweise=b"), {})
+
+
+def test_conditional_item_of_an_entry_not_answered_yet_is_hidden(form):
+    """The first entry a page shows for `repeat.min` is not in the answers yet; its
+    conditional items follow their rules with an empty entry, as in an added entry."""
+    shown = form.visibility({"art": "kind"})
+    assert shown.is_visible("kinder.0.vorname")
+    assert not shown.is_visible("kinder.0.schule")
+    assert not shown.is_visible("kinder.2.schule")
+    added = form.visibility({"art": "kind", "kinder": [{}]})
+    assert not added.is_visible("kinder.0.schule")
+    older = form.visibility({"art": "kind", "kinder": [{"alter": "7"}]})
+    assert older.is_visible("kinder.0.schule")
+    assert not older.is_visible("kinder.1.schule")
+    assert not form.visibility({"art": "selbst"}).is_visible("kinder.0.vorname")
+
+
+@pytest.mark.django_db
+def test_germany_by_any_code_is_checked_as_domestic():
+    """The Staat list names Germany "000" (Destatis): the address is German all the same."""
+    item = {"type": "address"}
+    for code in ("000", "DE", "deu", ""):
+        with pytest.raises(Invalid, match="does not exist"):
+            types.clean_address(item, {"street": "A", "house_number": "1",
+                                       "postal_code": "99999", "place": "Nirgendwo",
+                                       "country": code})
+        value = types.clean_address(item, {"street": "Marktstraße", "house_number": "1",
+                                           "postal_code": "36037", "place": "Fulda",
+                                           "country": code})
+        assert value["country"] == "DE"
+    with pytest.raises(Invalid, match="country from the list"):
+        types.clean_address(item, {"street": "A", "postal_code": "1", "place": "B",
+                                   "country": "XYZ"})
+    assert types.clean_address(item, {"street": "Rue X", "postal_code": "75001",
+                                      "place": "Paris", "country": "129"})["country"] == "129"
+
+
+def test_an_address_never_shows_a_country_code():
+    from amtsweg.forms.engine import display
+
+    spec = {"type": "address"}
+    home = {"street": "Marktstraße", "house_number": "1", "postal_code": "36037",
+            "place": "Fulda"}
+    assert display(spec, {**home, "country": "000"}) == "Marktstraße 1, 36037 Fulda"
+    assert display(spec, {**home, "country": "DE"}) == "Marktstraße 1, 36037 Fulda"
+    paris = {"street": "Rue X 1", "postal_code": "75001", "place": "Paris"}
+    assert display(spec, {**paris, "country": "129"}, "de") == "Rue X 1, 75001 Paris, Frankreich"
+    assert display(spec, {**paris, "country": "FR"}, "en") == "Rue X 1, 75001 Paris, France"

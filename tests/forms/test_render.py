@@ -611,3 +611,17 @@ def test_summary_lists_answers_per_step_with_change_links():
 def test_ids_are_derived_safely_from_paths():
     assert field_id("kinder.0.vorname") == "f-kinder-0-vorname"
     assert field_id('a"><x.b') == "f-a---x-b"
+
+
+def test_address_country_select_names_germany_by_the_lists_code():
+    """Germany is stored as "DE"; the Destatis list names it "000", which is selected."""
+    def options_for(item):
+        return [{"value": "000", "label": t("Deutschland")},
+                {"value": "129", "label": t("Frankreich")}]
+
+    for stored in (None, "DE", "000"):
+        answers = {"anschrift": {"street": "A", "country": stored}} if stored else {}
+        html = step({"type": "address", "key": "anschrift", "label": t("Anschrift")},
+                    answers=answers, options_for=options_for)
+        selected = [e for e in parse(html) if e.tag == "option" and "selected" in e]
+        assert [o["value"] for o in selected] == ["000"], stored

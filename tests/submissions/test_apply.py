@@ -133,10 +133,13 @@ def test_uploads_are_checked_by_content(client, small_service):
               "rb") as fh:
         raw = fh.read()
     assert b"%PDF" not in raw and b"geburt" not in raw
-    # a third file is over the count of 2
-    for name in ("b.png", "c.png"):
-        client.post(step_url(draft, "weiteres"), {
-            "anzahl": "1", "nachweis": SimpleUploadedFile(name, PNG), "_action": "next"})
+    # a third file is over the count of 2 (files of different content: the same content is
+    # stored once per field)
+    for name, data in (("b.png", PNG), ("c.png", PNG + b"\x00")):
+        r = client.post(step_url(draft, "weiteres"), {
+            "anzahl": "1", "nachweis": SimpleUploadedFile(name, data), "_action": "next"})
+    assert r.status_code == 400 and ("at most 2 files" in r.content.decode()
+                                     or "höchstens 2 Dateien" in r.content.decode())
     assert Upload.objects.filter(draft=draft).count() == 2
 
 

@@ -60,6 +60,7 @@ class _Run:
     errors: dict[str, list[str]]
     visible_steps: list[str]
     hidden: set[str]
+    data: Answers = field(default_factory=dict)  # the answers as evaluated (hidden dropped)
 
 
 def _getlist(post: Any, name: str) -> list[str] | None:
@@ -125,7 +126,7 @@ class CompiledForm:
 
     def _run(self, answers: Mapping, only_step: str | None = None) -> _Run:
         data = _plain_copy(dict(answers))
-        run = _Run({}, {}, [], set())
+        run = _Run({}, {}, [], set(), data)
         lang = (translation.get_language() or "de")[:2]
         for step in self.steps:
             if step.visible is not None and not logic.truthy(step.visible(data, None)):
@@ -243,7 +244,8 @@ class CompiledForm:
         """The draft with one step's posted values merged in (values kept as typed).
 
         Unchecked checkboxes are absent from a POST, so a boolean of this step that is not
-        posted is false and a multichoice is empty. Entries of a repeated group are the
+        posted is false and a multichoice is empty. File items keep their stored upload ids
+        whatever is posted under their names. Entries of a repeated group are the
         indices posted (`kinder.0.vorname`) or `kinder.__count`; `_action=add:kinder` and
         `_action=remove:kinder.1` add or remove an entry.
         """
@@ -291,9 +293,11 @@ class CompiledForm:
                         address[sub] = posted[-1] if posted else ""
                 values[item.key] = address
             elif kind == "file":
-                posted = _getlist(post, name)
-                if posted is not None:
-                    values[item.key] = [v for v in posted if v]
+                # The stored list of upload ids changes only when a file is stored or removed
+                # (submissions.actions.save_step / remove_upload), never through posted
+                # values: an empty file input arrives as an empty text value, and a posted
+                # id could name another draft's upload.
+                continue
             else:
                 posted = _getlist(post, name)
                 if posted is not None:
@@ -421,17 +425,52 @@ class Visibility:
         self._form = form
         self._visible_steps = set(run.visible_steps)
         self._hidden = run.hidden
+        self._data = run.data
         self.steps = [s for s in form.steps if s.key in self._visible_steps]
 
     def is_visible(self, path: str) -> bool:
-        """Whether the item at an answer path (or a step key) is shown."""
+        """Whether the item at an answer path (or a step key) is shown.
+
+        An entry of a repeated group that the answers do not have yet (the first entry a
+        page shows for `repeat.min`) is shown as an empty entry: its items' rules are
+        evaluated with an empty entry as their scope.
+        """
         if path in self._form._step_by_key:
             return path in self._visible_steps
         item = self._form.item(path)
         if item is None or item.step not in self._visible_steps:
             return False
         parts = path.split(".")
-        return not any(".".join(parts[:i]) in self._hidden for i in range(1, len(parts) + 1))
+        if any(".".join(parts[:i]) in self._hidden for i in range(1, len(parts) + 1)):
+            return False
+        return self._visible_in_new_entry(self._form.step(item.step).items, parts)
+
+    def _visible_in_new_entry(self, items: list[Item], parts: list[str]) -> bool:
+        """False if the path runs through an entry the answers lack and a rule on the way
+        hides an item of that (empty) entry; True otherwise (the hidden set decides)."""
+        root = self._data
+        node: Any = root
+        scope: dict | None = None
+        new_entry = False
+        for part in parts:
+            if part.isdecimal():
+                index = int(part)
+                if not new_entry and isinstance(node, list) and index < len(node) and (
+                        isinstance(node[index], dict)):
+                    node = scope = node[index]
+                else:
+                    new_entry = True
+                    node = scope = {}
+                continue
+            found = next((i for i in items if i.key == part), None)
+            if found is None:
+                return True
+            if new_entry and found.visible is not None and not logic.truthy(
+                    found.visible(root, scope)):
+                return False
+            node = node.get(part) if isinstance(node, dict) else None
+            items = found.children
+        return True
 
 
 def display(spec: dict, value: Any, lang: str = "de",
@@ -459,9 +498,8 @@ def display(spec: dict, value: Any, lang: str = "de",
     if kind == "address" and isinstance(value, dict):
         line = " ".join(v for v in (value.get("street"), value.get("house_number")) if v)
         place = " ".join(v for v in (value.get("postal_code"), value.get("place")) if v)
-        parts = [line, place]
-        if value.get("country") and value["country"] != "DE":
-            parts.append(value["country"])
+        # Germany is not named; another country by its name, never by its code
+        parts = [line, place, types.country_name(value.get("country"), lang)]
         return ", ".join(p for p in parts if p)
     if kind == "file":
         names = uploads or {}

@@ -46,6 +46,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .types import country_name, is_domestic
+
 __all__ = [
     "REFRESH_ACTION",
     "STEP_FORM_ID",
@@ -449,7 +451,8 @@ class _Renderer:
         if kind == "address" and isinstance(value, dict):
             street = " ".join(str(value[k]) for k in ("street", "house_number") if value.get(k))
             place = " ".join(str(value[k]) for k in ("postal_code", "place") if value.get(k))
-            return ", ".join(p for p in (street, place, str(value.get("country") or "")) if p)
+            return ", ".join(p for p in (street, place, country_name(value.get("country"),
+                                                                      self.lang)) if p)
         if kind == "file" and isinstance(value, list):
             return ", ".join(str((self.uploads.get(v) or {}).get("name") or v) for v in value)
         if kind == "currency":
@@ -666,6 +669,7 @@ class _Renderer:
                 if not country_options:
                     continue
                 current = value.get("country") or item.get("country") or "DE"
+                current = _country_option(str(current), country_options)
                 self.select(sub, sub_path, current, "", disabled, country_options,
                             label=self.t["country"], fid=field_id(sub_path), help_text="",
                             autocomplete=auto)
@@ -816,6 +820,16 @@ class _Renderer:
                 '<span class="kern-icon kern-icon--add" aria-hidden="true"></span>'
                 f'<span class="kern-label">{esc(add)}</span></button></div>')
         self.out.append("</div></fieldset>")
+
+
+def _country_option(current: str, options: list[dict]) -> str:
+    """The option to select for an address's country: Germany is stored as "DE" but the
+    list may name it by another code (the Destatis `staat` list: "000")."""
+    if is_domestic(current):
+        for option in options:
+            if is_domestic(option.get("value")):
+                return str(option.get("value"))
+    return current
 
 
 def _default_options(item: dict) -> list[dict]:

@@ -383,10 +383,58 @@ def forget_places(**kwargs: Any) -> None:
         _places_cache.clear()
 
 
+# Codes for Germany in the lists an address's country may come from: ISO 3166 alpha-2,
+# alpha-3 and numeric, the Destatis Staatsangehörigkeits-/Gebietsschlüssel ("000", the code of
+# "Deutschland" in the `staat` code list the country select offers) and the car sign "D".
+DOMESTIC_COUNTRIES = frozenset({"DE", "DEU", "276", "000", "D"})
+
+
+def is_domestic(country: Any) -> bool:
+    """Whether an address's country is Germany, whatever list its code comes from (no
+    country at all means Germany too)."""
+    return not _str(country).strip() or _str(country).strip().upper() in DOMESTIC_COUNTRIES
+
+
+def country_name(country: Any, lang: str = "de") -> str:
+    """The name of a country code of an address ("" for Germany, whose addresses show no
+    country): a Destatis code of the `staat` code list or an ISO 3166 alpha-2 code.
+    An unknown value is returned as it is."""
+    code = _str(country).strip().upper()
+    if is_domestic(code):
+        return ""
+    label = codelists.labels("staat").get(code)
+    if label is not None:
+        return label_of(label, lang)
+    if re.fullmatch(r"[A-Z]{2}", code):
+        from babel import Locale
+
+        try:
+            name = Locale.parse(lang or "de").territories.get(code)
+        except (ValueError, TypeError, LookupError):
+            name = None
+        if name:
+            return name
+    return _str(country).strip()
+
+
+def _known_country(code: str) -> bool:
+    if code in codelists.labels("staat"):
+        return True
+    if re.fullmatch(r"[A-Z]{2}", code):
+        from babel import Locale
+
+        return code in Locale.parse("de").territories
+    return False
+
+
 def clean_address(item: dict, raw: Any) -> dict[str, str]:
     raw = raw if isinstance(raw, dict) else {}
     value = {k: " ".join(_str(raw.get(k)).split()) for k in ADDRESS_FIELDS}
     value["country"] = (value["country"] or item.get("country") or "DE").upper()
+    if is_domestic(value["country"]):
+        value["country"] = "DE"  # one code for Germany, whichever list the answer came from
+    elif not _known_country(value["country"]):
+        raise Invalid(_("Choose the country from the list."))
     missing = [k for k in ("street", "postal_code", "place") if not value[k]]
     german = value["country"] == "DE"
     if german and not value["house_number"]:

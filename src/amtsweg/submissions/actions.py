@@ -7,6 +7,7 @@ whole form again against the exact service version.
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,6 +40,10 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 class ApplyError(Exception):
     """A person-facing refusal (a sentence); nothing was changed."""
+
+
+class DuplicateUpload(ApplyError):
+    """The file is already stored at this field (same content); it is not stored again."""
 
 
 @dataclass
@@ -149,12 +154,17 @@ def draft_for_token(token: str) -> Draft | None:
 
 def save_step(draft: Draft, step: str, post, files: dict[str, list[UploadedFile]],
               *, validate: bool = True,
-              refused: Iterable[bodylimit.RefusedFile] = ()) -> dict[str, list[str]]:
+              refused: Iterable[bodylimit.RefusedFile] = (),
+              notices: list[str] | None = None) -> dict[str, list[str]]:
     """Merge a posted step into the draft and save it; return the step's errors.
 
     Uploads are checked and stored first; a refused file becomes an error at its field,
     also one dropped while it streamed in (`refused`, see core.bodylimit.limit_files).
     Files count only at the file items of this step (those its body limit allows for).
+    The upload ids of a file item change only here (a stored file is added) and in
+    `remove_upload`; the form engine ignores posted values of file items. A file whose
+    content is already stored at the same field is not stored again; `notices` gets a
+    sentence that says so.
     """
     form = form_of(draft.version)
     answers = form.parse_step(step, post, draft.answers)
@@ -169,16 +179,22 @@ def save_step(draft: Draft, step: str, post, files: dict[str, list[UploadedFile]
     for path, uploaded in files.items():
         item = form.item(path)
         if (item is None or item.type != "file" or item.step != step
-                or not form.is_visible(path, answers)):
+                or not _has_container(answers, path) or not form.is_visible(path, answers)):
             continue
         current = [v for v in (_get(answers, path) or []) if isinstance(v, str)]
+        known = dict(Upload.objects.filter(draft=draft, pk__in=_uuids(current))
+                     .values_list("sha256", "pk")) if current else {}
         for f in uploaded:
             try:
-                upload = store_upload(draft, path, item.spec, f, len(current))
+                upload = store_upload(draft, path, item.spec, f, len(current), known=known)
+            except DuplicateUpload as exc:
+                if notices is not None:
+                    notices.append(str(exc))
             except ApplyError as exc:
                 upload_errors.setdefault(path, []).append(str(exc))
             else:
                 current.append(str(upload.pk))
+                known[upload.sha256] = upload.pk
                 stored = True
         _set(answers, path, current)
     with transaction.atomic():
@@ -206,6 +222,23 @@ def _get(answers: dict, path: str):
     return node
 
 
+def _has_container(answers: dict, path: str) -> bool:
+    """Whether the dict that holds the answer at `path` exists (an entry of a repeated group
+    that the answers have); a path into a missing entry must not be written."""
+    head, _sep, _key = path.rpartition(".")
+    return not head or isinstance(_get(answers, head), dict)
+
+
+def _uuids(values: Iterable[str]) -> list[uuid.UUID]:
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return found
+
+
 def _set(answers: dict, path: str, value) -> None:
     parts = path.split(".")
     node = answers
@@ -215,14 +248,14 @@ def _set(answers: dict, path: str, value) -> None:
 
 
 def store_upload(owner: "Draft | Submission", path: str, item: dict, f: UploadedFile,
-                 existing: int) -> Upload:
+                 existing: int, *, known: dict | None = None) -> Upload:
     """Check a file by its content and store it sealed for the owner's Behörde. The owner is
-    a draft, or a submission when the applicant answers a request for documents."""
+    a draft, or a submission when the applicant answers a request for documents.
+
+    `known`: SHA-256 → upload id of the files already stored at this field; a file with
+    the same content raises DuplicateUpload and is not stored a second time."""
     rules = item.get("file") or {}
     label = text(item.get("label"))
-    if existing >= int(rules.get("max_count", 1)):
-        raise ApplyError(_("%(label)s: you can add at most %(n)s files.")
-                         % {"label": label, "n": rules.get("max_count", 1)})
     max_size = file_limit(rules)
     if f.size > max_size:
         raise ApplyError(too_large(f.name, max_size))
@@ -231,13 +264,21 @@ def store_upload(owner: "Draft | Submission", path: str, item: dict, f: Uploaded
         raise ApplyError(too_large(f.name, max_size))
     if not data:
         raise ApplyError(_("%(name)s is empty.") % {"name": f.name})
+    digest = hashlib.sha256(data).hexdigest()
     detected = core_files.sniff(data)
+    if known and digest in known:
+        raise DuplicateUpload(
+            _("%(name)s is already uploaded at “%(label)s”; it was not added a second time.")
+            % {"name": core_files.stored_name(f.name, detected), "label": label})
+    if existing >= int(rules.get("max_count", 1)):
+        raise ApplyError(_("%(label)s: you can add at most %(n)s files.")
+                         % {"label": label, "n": rules.get("max_count", 1)})
     allowed = rules.get("types") or ["application/pdf", "image/jpeg", "image/png"]
     if detected not in allowed:
         raise ApplyError(_("%(name)s is not an allowed file type (allowed: %(types)s).")
                          % {"name": f.name, "types": ", ".join(_type_names(allowed))})
     upload = Upload(authority_id=owner.authority_id, field=path, content_type=detected,
-                    size=len(data), sha256=hashlib.sha256(data).hexdigest())
+                    size=len(data), sha256=digest)
     if isinstance(owner, Submission):
         upload.submission = owner
     else:
@@ -307,10 +348,19 @@ def read_upload(upload: Upload) -> bytes:
 
 
 def remove_upload(draft: Draft, path: str, upload_id: str) -> None:
+    """Remove one of the draft's files from the file item at `path`. A path that names no
+    file item of the answers, or an id not listed there, changes nothing."""
+    form = form_of(draft.version)
+    item = form.item(path)
     answers = draft.answers
-    current = [u for u in (_get(answers, path) or []) if u != upload_id]
+    listed = _get(answers, path) if _has_container(answers, path) else None
+    if item is None or item.type != "file" or not isinstance(listed, list) or (
+            upload_id not in listed):
+        return
+    current = [u for u in listed if u != upload_id]
     _set(answers, path, current)
-    upload = draft.uploads.filter(pk=upload_id).first()
+    ids = _uuids([upload_id])
+    upload = draft.uploads.filter(pk=ids[0]).first() if ids else None
     with transaction.atomic():
         draft.set_content(answers=answers)
         draft.save(update_fields=["data", "updated_at"])

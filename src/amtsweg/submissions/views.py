@@ -221,8 +221,11 @@ def step(request: HttpRequest, pk, step_key: str) -> HttpResponse:
         action = request.POST.get("_action", "next")
         files = {name: request.FILES.getlist(name) for name in request.FILES}
         quiet = action != "next" and action != "summary"
+        notices: list[str] = []
         errors = actions.save_step(draft, step_key, request.POST, files, validate=not quiet,
-                                   refused=bodylimit.refused_files(request))
+                                   refused=bodylimit.refused_files(request), notices=notices)
+        for notice in notices:
+            messages.info(request, notice)
         answers = draft.answers
         if action.startswith("remove_upload:"):
             _kind, path, upload_id = action.split(":", 2)
