@@ -101,6 +101,17 @@ def test_place_names(query, ags):
     assert places and places[0].area.ags == ags
 
 
+def test_german_places_outside_hessen():
+    assert [(p.place, p.land) for p in lookup.german_places("44803")] == [
+        ("Bochum", "Nordrhein-Westfalen")]
+    assert lookup.german_places("01067")[0].place == "Dresden"
+    assert lookup.german_places("61343") == []
+    assert lookup.land_outside_hessen("51147") == ("Köln", "Nordrhein-Westfalen")
+    assert lookup.land_outside_hessen("koeln") == ("Köln", "Nordrhein-Westfalen")
+    assert lookup.land_outside_hessen("36037") is None
+    assert lookup.land_outside_hessen("Atlantis") is None
+
+
 def test_area_codes():
     assert lookup.area_for_code(ars="06").kind == "land"
     assert lookup.area_for_code(ars="064").kind == "regierungsbezirk"

@@ -17,9 +17,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal
 
 from amtsweg.core.models import DataVersion
-from amtsweg.core.text import fold
+from amtsweg.core.text import fold, tokens
 
-from .models import Area, Authority, PostalCode, Responsibility
+from .models import Area, Authority, GermanPostalCode, PostalCode, Responsibility
 
 VERSION_KEY = "territory"
 
@@ -56,6 +56,7 @@ class _State:
         self.authorities: dict[int, Authority] = {}
         self.responsibilities: dict[int, dict[int, tuple]] = {}
         self.areas_index: list[tuple[Area, tuple[str, ...]]] | None = None
+        self.german_names: dict[str, tuple[str, str]] | None = None
         self.children: dict[int, list[int]] = {}
         for pk, parent in self.parents.items():
             if parent is not None:
@@ -275,6 +276,49 @@ def find_places(query: str, limit: int = 20) -> list[Place]:
     ordered = [places[i] for i in ids if i in places]
     ordered += [p for k, p in places.items() if k not in ids]
     return ordered[:limit]
+
+
+def _words(text: str) -> str:
+    """A name as folded words: 'Homberg (Ohm)', 'homberg ohm' and 'Homberg/Ohm' read alike."""
+    return " ".join(tokens(text))
+
+
+# -- Germany outside Hessen -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GermanPlace:
+    """A place of a German PLZ, from the list for all of Germany (addresses only)."""
+
+    plz: str
+    place: str
+    land: str
+    ags: str
+
+
+def german_places(plz: str) -> list[GermanPlace]:
+    """The places of a German PLZ anywhere in Germany, Hessen included; empty if it is in no
+    list (a PO box or large-customer PLZ such as 61343, or a typo)."""
+    if not PLZ_RE.match(plz):
+        return []
+    return [GermanPlace(plz, place, land, ags) for place, land, ags in
+            GermanPostalCode.objects.filter(plz=plz).order_by("place", "ags")
+            .values_list("place", "land", "ags")]
+
+
+def land_outside_hessen(query: str) -> tuple[str, str] | None:
+    """(place, Land) when a PLZ or place name the finder does not know lies in another Land."""
+    query = query.strip()
+    if PLZ_RE.match(query):
+        rows = [p for p in german_places(query) if p.land != "Hessen"]
+        return (rows[0].place, rows[0].land) if rows else None
+    state = _current()
+    if state.german_names is None:
+        names: dict[str, tuple[str, str]] = {}
+        for place, land in (GermanPostalCode.objects.exclude(land="Hessen")
+                            .order_by("plz").values_list("place", "land")):
+            names.setdefault(_words(place), (place, land))
+        state.german_names = names
+    return state.german_names.get(_words(query))
 
 
 def _group(rows) -> list[Place]:
