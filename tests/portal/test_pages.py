@@ -124,6 +124,13 @@ def test_finder_says_a_place_outside_hessen_is_not_in_hessen(client):
     assert "Postleitzahl 61343" in page and "liegt nicht in Hessen" not in page
 
 
+@pytest.mark.parametrize("query", ["homberg ohm", "Homberg/Ohm", "HOMBERG (OHM)",
+                                   "Homberg-Ohm"])
+def test_finder_forgives_the_spelling_of_a_place(client, query):
+    page = html(client.get("/leistungen/99027002012000/", {"ort": query}))
+    assert "Standesamt der Stadt Homberg (Ohm)" in page
+
+
 def test_finder_start_page(client):
     page = html(client.get("/zustaendigkeit/", {"q": "Wohngeld"}))
     assert 'href="/leistungen/99107023000000/#finder"' in page
