@@ -60,6 +60,7 @@ def test_first_start_serves_and_stops_on_ctrl_c(tmp_path):
             proc.kill()
     assert proc.returncode == 0, output
     assert "First start" in output and "4813 Leistungen" in output
+    assert "12871 German PLZ rows for the address check" in output
     assert "Traceback" not in output, output
     assert (tmp_path / "amtsweg.sqlite3").exists()
     assert (tmp_path / "signing_key.json").stat().st_mode & 0o077 == 0
@@ -80,6 +81,10 @@ def test_first_start_serves_and_stops_on_ctrl_c(tmp_path):
                             "and email like '%@demo.example'").fetchone()[0]
     assert active == 0
 
+    # A database from before the German PLZ list gets it on the next start.
+    with sqlite3.connect(tmp_path / "amtsweg.sqlite3") as db:
+        db.execute("delete from territory_germanpostalcode")
+
     # Reviewed and accepted by the operator: it starts, in production mode, behind its proxy.
     env = clean_env(AMTSWEG_VAR_DIR=str(tmp_path), SILENCED_SYSTEM_CHECKS="amtsweg.E009",
                     **PRODUCTION)
@@ -94,6 +99,7 @@ def test_first_start_serves_and_stops_on_ctrl_c(tmp_path):
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
     assert "Traceback" not in output, output
+    assert "Imported 12871 German PLZ rows for the address check" in output
     for path, mode in [(tmp_path, 0o700), (tmp_path / "amtsweg.sqlite3", 0o600),
                        (tmp_path / "secret_key", 0o600)]:
         assert stat.S_IMODE(path.stat().st_mode) == mode, path

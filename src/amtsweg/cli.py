@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from amtsweg.territory.models import Area, Authority
+    from amtsweg.territory.models import Area, Authority, GermanPostalCode
 
     refuse_unsafe_start(data=False)  # settings and files first: learnt at once, not after import
     call_command("migrate", interactive=False, verbosity=0)
@@ -147,6 +147,11 @@ def run(args: argparse.Namespace) -> None:
         what = "the demo data" if settings.DEMO_DATA else "no demo data"
         print(f"First start: importing Hessen's areas, the catalogue and {what} …")
         call_command("import_data")
+    elif not GermanPostalCode.objects.exists():
+        # an installation from before the German PLZ list: add it (seconds, once)
+        from amtsweg.territory.actions import import_german_postal_codes
+
+        print(f"Imported {import_german_postal_codes()} German PLZ rows for the address check.")
     if settings.DEMO_DATA and Authority.objects.filter(is_demo=True).exists():
         call_command("create_demo_admin")
     elif settings.DEMO_DATA:

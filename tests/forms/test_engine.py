@@ -287,8 +287,9 @@ def test_address_with_german_postal_code():
     with pytest.raises(Invalid, match="does not match"):
         types.clean_address(item, {"street": "A", "house_number": "1", "postal_code": "36037",
                                    "place": "Kassel"})
-    with pytest.raises(Invalid, match="does not exist"):
-        types.clean_address(item, {"street": "A", "house_number": "1", "postal_code": "00000"})
+    with pytest.raises(Invalid, match="We do not know the postal code 00000"):
+        types.clean_address(item, {"street": "A", "house_number": "1", "postal_code": "00000",
+                                   "place": "Nirgendwo"})
     foreign = types.clean_address(item, {"street": "Rue X", "postal_code": "75001",
                                          "place": "Paris", "country": "fr"})
     assert foreign["country"] == "FR"

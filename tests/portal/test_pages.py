@@ -109,6 +109,28 @@ def test_finder_errors_are_sentences(client):
     assert "noch keine Behörde" in page
 
 
+def test_finder_says_a_place_outside_hessen_is_not_in_hessen(client):
+    """The finder stays Hessen-only, but a PLZ or town elsewhere is not called unknown."""
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "44803"}))
+    assert "Die Postleitzahl 44803 (Bochum) liegt nicht in Hessen, sondern in " \
+        "Nordrhein-Westfalen" in page
+    assert "kennen wir" not in page and 'role="alert"' in page
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "Köln"}))
+    assert "Köln liegt nicht in Hessen, sondern in Nordrhein-Westfalen" in page
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "01067"}))
+    assert "(Dresden) liegt nicht in Hessen, sondern in Sachsen" in page
+    # a PLZ in no list at all keeps the old sentence
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "61343"}))
+    assert "Postleitzahl 61343" in page and "liegt nicht in Hessen" not in page
+
+
+@pytest.mark.parametrize("query", ["homberg ohm", "Homberg/Ohm", "HOMBERG (OHM)",
+                                   "Homberg-Ohm"])
+def test_finder_forgives_the_spelling_of_a_place(client, query):
+    page = html(client.get("/leistungen/99027002012000/", {"ort": query}))
+    assert "Standesamt der Stadt Homberg (Ohm)" in page
+
+
 def test_finder_start_page(client):
     page = html(client.get("/zustaendigkeit/", {"q": "Wohngeld"}))
     assert 'href="/leistungen/99107023000000/#finder"' in page

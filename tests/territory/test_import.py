@@ -1,8 +1,14 @@
 import pytest
 
-from amtsweg.territory.actions import import_territory
+from amtsweg.territory.actions import import_german_postal_codes, import_territory
 from amtsweg.territory.demo import load_demo_authorities
-from amtsweg.territory.models import Area, Authority, PostalCode, Responsibility
+from amtsweg.territory.models import (
+    Area,
+    Authority,
+    GermanPostalCode,
+    PostalCode,
+    Responsibility,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +86,28 @@ def test_demo_authorities_are_marked_and_complete():
     mkk = Authority.objects.get(kind="zulassungsstelle", area__ags="06435")
     assert mkk.name == "Zulassungsstelle des Main-Kinzig-Kreises"
     assert mkk.email.endswith(".example")
+
+
+def test_german_postal_codes_are_imported_whole():
+    rows = GermanPostalCode.objects
+    assert rows.count() == 12_871
+    assert rows.values("plz").distinct().count() == 8_170
+    assert all(len(p) == 5 and p.isdecimal() for p in rows.values_list("plz", flat=True))
+    # the file dropped the leading zero of 0xxxx; the import puts it back
+    assert rows.get(plz="01067").place == "Dresden"
+    assert rows.filter(land="Hessen").count() == PostalCode.objects.count()
+    hessen = set(rows.filter(land="Hessen").values_list("plz", "ags", "place"))
+    assert hessen == set(PostalCode.objects.values_list("plz", "area__ags", "place"))
+
+
+def test_german_postal_code_import_is_idempotent_and_repairs():
+    ids = set(GermanPostalCode.objects.values_list("pk", flat=True))
+    assert import_german_postal_codes() == 12_871
+    assert set(GermanPostalCode.objects.values_list("pk", flat=True)) == ids
+    GermanPostalCode.objects.filter(plz="44803").update(land="Bayern")
+    GermanPostalCode.objects.create(plz="99999", ags="99999999", place="Nirgendwo", land="X")
+    GermanPostalCode.objects.filter(plz="51147").delete()
+    assert import_german_postal_codes() == 12_871
+    assert GermanPostalCode.objects.get(plz="44803").land == "Nordrhein-Westfalen"
+    assert not GermanPostalCode.objects.filter(plz="99999").exists()
+    assert GermanPostalCode.objects.filter(plz="51147", place="Köln").exists()

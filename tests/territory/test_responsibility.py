@@ -101,6 +101,41 @@ def test_place_names(query, ags):
     assert places and places[0].area.ags == ags
 
 
+@pytest.mark.parametrize("query", ["homberg ohm", "Homberg/Ohm", "Homberg (Ohm)",
+                                   "HOMBERG  OHM", "Homberg, Ohm", "Hombreg Ohm"])
+def test_place_search_forgives_punctuation_case_and_typos(query):
+    places = lookup.find_places(query)
+    assert [p.area.ags for p in places] == ["06535009"]  # Homberg (Ohm), nothing else
+
+
+@pytest.mark.parametrize(("query", "ags"), [
+    ("Hombreg", "06535009"), ("Homberg", "06535009"), ("Wiesbadn", "06414000"),
+    ("Giesen", "06531005"), ("Guessen", "06531005"), ("Offenbach am Mian", "06413000"),
+    ("Bad-Hersfeld", "06632002"), ("bad homburg vor der hoehe", "06434001"),
+    ("Allendorf", "06635001"), ("Allendorf", "06531001"), ("Bromskirchen", "06635001"),
+])
+def test_place_search_offers_what_a_typo_or_an_ortsteil_may_mean(query, ags):
+    assert ags in [p.area.ags for p in lookup.find_places(query)]
+
+
+def test_place_search_exact_name_wins():
+    assert [p.area.display_name for p in lookup.find_places("Fulda")] == ["Fulda"]
+    assert [p.area.display_name for p in lookup.find_places("Homberg (Efze)")] == [
+        "Homberg (Efze)"]
+    assert lookup.find_places("Bochum") == []  # the finder knows Hessen only
+
+
+def test_german_places_outside_hessen():
+    assert [(p.place, p.land) for p in lookup.german_places("44803")] == [
+        ("Bochum", "Nordrhein-Westfalen")]
+    assert lookup.german_places("01067")[0].place == "Dresden"
+    assert lookup.german_places("61343") == []
+    assert lookup.land_outside_hessen("51147") == ("Köln", "Nordrhein-Westfalen")
+    assert lookup.land_outside_hessen("koeln") == ("Köln", "Nordrhein-Westfalen")
+    assert lookup.land_outside_hessen("36037") is None
+    assert lookup.land_outside_hessen("Atlantis") is None
+
+
 def test_area_codes():
     assert lookup.area_for_code(ars="06").kind == "land"
     assert lookup.area_for_code(ars="064").kind == "regierungsbezirk"

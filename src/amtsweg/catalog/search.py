@@ -5,27 +5,24 @@ changes. It matches folded tokens (ä → ae, ß → ss) exactly, by prefix ("Ge
 compounds ("urkunde" in "Geburtsurkunde"), with one or two typos ("Wohngled") and through
 everyday synonyms ("Perso", "Kfz", "Hund anmelden"). The same engine runs on SQLite and on
 PostgreSQL, so results do not depend on the database; see docs/search.md for the scoring.
+The word matching itself lives in amtsweg.core.fuzzy, shared with the place search.
 """
 
-import bisect
 import csv
 import math
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
+from amtsweg.core.fuzzy import Vocabulary
 from amtsweg.core.text import fold, tokens
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-EXACT, PREFIX, INFIX, TYPO = 1.0, 0.85, 0.55, 0.7
 SYNONYM = 0.95  # a synonym names what the person means, just below their own word
 OZG_FIELD = 0.4  # a hit in the OZG-Leistung name counts less than one in the Leistung's own
 RECHECK_SECONDS = 5.0
@@ -78,13 +75,7 @@ class SearchIndex:
                 np.fromiter(d.values(), dtype=np.float32, count=len(d)))
             for t, d in postings.items()
         }
-        self.vocab = sorted(self.postings)
-        self.joined = "\n" + "\n".join(self.vocab) + "\n"
-        self.by_length: dict[int, list[str]] = defaultdict(list)
-        self.by_initial: dict[str, list[str]] = defaultdict(list)
-        for t in self.vocab:
-            self.by_length[len(t)].append(t)
-            self.by_initial[t[0]].append(t)
+        self.vocabulary = Vocabulary(self.postings)
         n = max(len(self.docs), 1)
         idf = {t: 1.0 + math.log(n / (1 + len(p[0]))) for t, p in self.postings.items()}
         max_idf = max(idf.values(), default=1.0)
@@ -93,51 +84,9 @@ class SearchIndex:
                                      dtype=np.float32)
         self.synonyms = _load_synonyms()
         self.leistungen: dict = {}
-        self._expand = lru_cache(maxsize=8192)(self._expand_token)
+        self._expand = self.vocabulary.expand
 
     # -- query side ---------------------------------------------------------------------
-
-    def _expand_token(self, token: str) -> dict[str, float]:
-        """Vocabulary tokens that a query token may mean, with how sure that is."""
-        found: dict[str, float] = {}
-        if token in self.postings:
-            found[token] = EXACT
-        if len(token) >= 2:
-            start = bisect.bisect_left(self.vocab, token)
-            for t in self.vocab[start:]:
-                if not t.startswith(token):
-                    break
-                if t != token:
-                    found.setdefault(t, PREFIX + 0.1 * len(token) / len(t))
-        if len(token) >= 4:
-            pos = self.joined.find(token)
-            while pos != -1:
-                begin = self.joined.rfind("\n", 0, pos) + 1
-                end = self.joined.find("\n", pos)
-                t = self.joined[begin:end]
-                found.setdefault(t, INFIX + 0.1 * len(token) / len(t))
-                pos = self.joined.find(token, end)
-        if len(token) >= 4:
-            # OSA distance ≤ k needs lengths within k: only those words are compared
-            max_typos = 1 if len(token) < 8 else 2
-            candidates = [t for n in range(len(token) - max_typos, len(token) + max_typos + 1)
-                          for t in self.by_length.get(n, ())]
-            for t, dist, _ in process.extract(
-                token, candidates, scorer=OSA.distance, score_cutoff=max_typos, limit=None
-            ):
-                if dist:
-                    found.setdefault(t, TYPO - 0.1 * dist)
-            if len(token) >= 6:
-                # a typo in a word that is still being typed: "Geburtsurkn" → "geburtsurkunde";
-                # people rarely mistype the first letter
-                words = self.by_initial.get(token[0], [])
-                heads = [t[:len(token)] for t in words]
-                for _, dist, i in process.extract(
-                    token, heads, scorer=OSA.distance, score_cutoff=1, limit=None
-                ):
-                    if dist:
-                        found.setdefault(words[i], TYPO - 0.15)
-        return found
 
     def _terms(self, query: str) -> list[dict[str, tuple[float, bool]]]:
         """Each query word becomes a term: the vocabulary it may match, synonyms included."""

@@ -291,6 +291,13 @@ class CompiledForm:
                     posted = _getlist(post, f"{name}.{sub}")
                     if posted is not None:
                         address[sub] = posted[-1] if posted else ""
+                if _getlist(post, f"{name}.postal_code") is not None:
+                    # a checkbox: not posted means not (or no longer) confirmed
+                    confirmed = _getlist(post, f"{name}.{types.PLZ_CONFIRMED}")
+                    if confirmed and confirmed[-1]:
+                        address[types.PLZ_CONFIRMED] = confirmed[-1]
+                    else:
+                        address.pop(types.PLZ_CONFIRMED, None)
                 values[item.key] = address
             elif kind == "file":
                 # The stored list of upload ids changes only when a file is stored or removed

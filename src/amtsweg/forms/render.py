@@ -679,7 +679,28 @@ class _Renderer:
                 ' maxlength="200"')
             self._input(sub, sub_path, value.get(part), "", disabled, True, extra=extra,
                         autocomplete=auto or "")
+        self.plz_confirmation(path, value, disabled, bool(messages))
         self.out.append("</div></fieldset>")
+
+    def plz_confirmation(self, path: str, value: dict, disabled: bool, failed: bool) -> None:
+        """The box to confirm a PLZ that is in no list (PO box, large customer): shown with
+        the error that asks for it, and while a confirmation is held."""
+        from . import types
+
+        plz = str(value.get("postal_code") or "").strip()
+        confirmed = value.get(types.PLZ_CONFIRMED) or ""
+        if not (confirmed or (failed and types.plz_unlisted(value))):
+            return
+        sub_path = f"{path}.{types.PLZ_CONFIRMED}"
+        fid = field_id(sub_path)
+        self.out.append(
+            '<div class="kern-form-check aw-check">'
+            f'<input class="kern-form-check__checkbox" type="checkbox" id="{fid}"'
+            f' name="{esc(sub_path)}" value="{esc(plz)}"'
+            f'{" checked" if confirmed and confirmed == plz else ""}'
+            f'{" disabled" if disabled else ""}>'
+            f'<label class="kern-label" for="{fid}">'
+            f'{esc(_("The postal code %(plz)s is right.") % {"plz": plz})}</label></div>')
 
     def country_options(self, item: dict) -> list[dict]:
         if self.options_for is _default_options:  # code lists are resolved by the engine

@@ -19,12 +19,15 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from amtsweg.core import patterns
-from amtsweg.core.text import fold
+from amtsweg.core.text import tokens
 
 from . import codelists, logic
 
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 5000}
 ADDRESS_FIELDS = ("street", "house_number", "postal_code", "place", "country")
+# The person's confirmation of a German PLZ that is in no list (PO box, large customer): it
+# holds the PLZ confirmed, so a changed PLZ is checked again.
+PLZ_CONFIRMED = "postal_code_confirmed"
 
 # ISO 13616 lengths of the SEPA countries (and a few more used in Germany's neighbourhood)
 IBAN_LENGTHS = {
@@ -60,7 +63,7 @@ def is_empty(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return len(value) == 0
     if isinstance(value, dict):
-        return all(is_empty(v) for k, v in value.items() if k != "country")
+        return all(is_empty(v) for k, v in value.items() if k not in ("country", PLZ_CONFIRMED))
     return False
 
 
@@ -356,7 +359,8 @@ _places_cache: dict[str, tuple[str, ...]] = {}
 
 
 def places_for_plz(plz: str) -> tuple[str, ...]:
-    """Place names (Gemeinde and Ortsteile) known for a German PLZ; empty if it does not exist.
+    """Place names known for a German PLZ anywhere in Germany: in Hessen its Gemeinden and
+    Ortsteile first; empty if the PLZ is in no list (PO box, large customer, typo).
 
     Cached per process: the territory changes rarely, and `forget_places` runs on change.
     """
@@ -371,6 +375,9 @@ def places_for_plz(plz: str) -> tuple[str, ...]:
             for name in (*place.places, place.area.display_name):
                 if name not in found:
                     found.append(name)
+        for place in lookup.german_places(plz):
+            if place.place not in found:
+                found.append(place.place)
         names = tuple(found)
         with _places_lock:
             _places_cache[plz] = names
@@ -427,6 +434,31 @@ def _known_country(code: str) -> bool:
     return False
 
 
+
+def place_matches(place: str, known: tuple[str, ...]) -> bool:
+    """Whether a typed place names one of the known places of its PLZ.
+
+    Case, umlauts (ue/ü), punctuation and brackets do not count ("Homberg/Ohm" is
+    "Homberg (Ohm)"), and a district may follow the place ("Köln-Porz", "Frankfurt am Main
+    Höchst").
+    """
+    typed = tokens(place)
+    for name in known:
+        words = tokens(name)
+        if words and typed[:len(words)] == words:
+            return True
+    return False
+
+
+def plz_unlisted(value: Any) -> bool:
+    """A German address whose well-formed PLZ is in no list: the person may confirm it."""
+    if not isinstance(value, dict):
+        return False
+    plz = _str(value.get("postal_code"))
+    return (is_domestic(value.get("country")) and bool(_PLZ_RE.match(plz))
+            and not places_for_plz(plz))
+
+
 def clean_address(item: dict, raw: Any) -> dict[str, str]:
     raw = raw if isinstance(raw, dict) else {}
     value = {k: " ".join(_str(raw.get(k)).split()) for k in ADDRESS_FIELDS}
@@ -439,7 +471,9 @@ def clean_address(item: dict, raw: Any) -> dict[str, str]:
     german = value["country"] == "DE"
     if german and not value["house_number"]:
         missing.insert(1, "house_number")
-    if german and value["postal_code"] and not value["place"]:
+    places = places_for_plz(value["postal_code"]) if (
+        german and _PLZ_RE.match(value["postal_code"])) else ()
+    if places and not value["place"]:
         missing.remove("place")
     if missing:
         raise Invalid(_("Complete the address (street, house number, postal code and place)."))
@@ -449,12 +483,18 @@ def clean_address(item: dict, raw: Any) -> dict[str, str]:
         return value
     if not _PLZ_RE.match(value["postal_code"]):
         raise Invalid(_("A German postal code has five digits."))
-    places = places_for_plz(value["postal_code"])
     if not places:
-        raise Invalid(_("The postal code %(plz)s does not exist.") % {"plz": value["postal_code"]})
+        # PO boxes and large customers (61343) have PLZ of their own that no list of places
+        # holds: the person checks it and confirms, and is never stopped for good
+        if _str(raw.get(PLZ_CONFIRMED)) != value["postal_code"]:
+            raise Invalid(_("We do not know the postal code %(plz)s. If it is right (for "
+                            "example the postal code of a PO box or of a large customer), "
+                            "confirm it below.") % {"plz": value["postal_code"]})
+        value[PLZ_CONFIRMED] = value["postal_code"]
+        return value
     if not value["place"]:
         value["place"] = places[0]
-    elif fold(value["place"]) not in {fold(p) for p in places}:
+    elif not place_matches(value["place"], places):
         raise Invalid(_("The place does not match the postal code %(plz)s (for example: "
                         "%(places)s).") % {"plz": value["postal_code"],
                                             "places": ", ".join(places[:3])})

@@ -96,7 +96,17 @@ def find_responsible(request: HttpRequest, leistung: Leistung) -> FinderResult:
     elif result.query:
         places = lookup.find_places(result.query)
         if not places:
-            if lookup.PLZ_RE.match(result.query):
+            elsewhere = lookup.land_outside_hessen(result.query)
+            if elsewhere and lookup.PLZ_RE.match(result.query):
+                result.error = _("The postal code %(plz)s (%(place)s) is not in Hessen but in "
+                                 "%(land)s. This finder knows the authorities in Hessen only.") % {
+                                     "plz": result.query, "place": elsewhere[0],
+                                     "land": elsewhere[1]}
+            elif elsewhere:
+                result.error = _("%(place)s is not in Hessen but in %(land)s. This finder "
+                                 "knows the authorities in Hessen only.") % {
+                                     "place": elsewhere[0], "land": elsewhere[1]}
+            elif lookup.PLZ_RE.match(result.query):
                 result.error = _("We do not know the postal code %(plz)s in Hessen. Please "
                                  "check it or enter the name of your town.") % {
                                      "plz": result.query}

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from amtsweg.core.importing import progress_bar, upsert
 
-from .models import Area, PostalCode
+from .models import Area, GermanPostalCode, PostalCode
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -71,7 +71,42 @@ def import_territory(*, progress: bool = False) -> dict[str, int]:
     for plz, area, place in stale:
         PostalCode.objects.filter(plz=plz, area_id=area, place=place).delete()
     stats["postal_codes"] = PostalCode.objects.count()
+    stats["german_postal_codes"] = import_german_postal_codes(progress=progress)
     from . import lookup
 
     lookup.changed()
     return stats
+
+
+@transaction.atomic
+def import_german_postal_codes(*, progress: bool = False) -> int:
+    """Import every German PLZ ↔ Gemeinde ↔ place row (about 12,900) for the address check.
+
+    Idempotent like the PLZ pairs above: a second run writes nothing, a corrected file adds
+    and removes only what changed. The shipped file lost the leading zero of the PLZ 0xxxx
+    (a spreadsheet read them as numbers); they are padded back here.
+    """
+    wanted: dict[tuple[str, str, str], str] = {}
+    for row in _read("plz_deutschland.csv"):
+        plz, ags = row["plz"].strip().zfill(5), row["ags"].strip().zfill(8)
+        if not (plz.isdecimal() and len(plz) == 5 and ags.isdecimal() and len(ags) == 8):
+            raise ValueError(f"plz_deutschland.csv: bad row {row!r}")
+        wanted[(plz, ags, row["ort"].strip())] = row["bundesland"].strip()
+    existing = {(plz, ags, place): (pk, land) for pk, plz, ags, place, land in
+                GermanPostalCode.objects.values_list("pk", "plz", "ags", "place", "land")}
+    new = [GermanPostalCode(plz=plz, ags=ags, place=place, land=land)
+           for (plz, ags, place), land in progress_bar("PLZ Deutschland", len(wanted), progress)(
+               sorted(wanted.items()))
+           if (plz, ags, place) not in existing]
+    GermanPostalCode.objects.bulk_create(new, batch_size=1000)
+    changed = [GermanPostalCode(pk=pk, plz=key[0], ags=key[1], place=key[2], land=wanted[key])
+               for key, (pk, land) in existing.items() if key in wanted and wanted[key] != land]
+    GermanPostalCode.objects.bulk_update(changed, ["land"], batch_size=1000)
+    stale = [pk for key, (pk, _) in existing.items() if key not in wanted]
+    for start in range(0, len(stale), 500):
+        GermanPostalCode.objects.filter(pk__in=stale[start:start + 500]).delete()
+    if new or changed or stale:
+        from . import lookup
+
+        lookup.changed()  # the address check's PLZ cache listens to territory_changed
+    return GermanPostalCode.objects.count()

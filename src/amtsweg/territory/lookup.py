@@ -16,10 +16,11 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal
 
+from amtsweg.core.fuzzy import Vocabulary
 from amtsweg.core.models import DataVersion
-from amtsweg.core.text import fold
+from amtsweg.core.text import fold, tokens
 
-from .models import Area, Authority, PostalCode, Responsibility
+from .models import Area, Authority, GermanPostalCode, PostalCode, Responsibility
 
 VERSION_KEY = "territory"
 
@@ -56,6 +57,8 @@ class _State:
         self.authorities: dict[int, Authority] = {}
         self.responsibilities: dict[int, dict[int, tuple]] = {}
         self.areas_index: list[tuple[Area, tuple[str, ...]]] | None = None
+        self.place_index: _PlaceIndex | None = None
+        self.german_names: dict[str, tuple[str, str]] | None = None
         self.children: dict[int, list[int]] = {}
         for pk, parent in self.parents.items():
             if parent is not None:
@@ -250,31 +253,130 @@ def find_places(query: str, limit: int = 20) -> list[Place]:
     if query.isdecimal():
         rows = PostalCode.objects.filter(plz__startswith=query).select_related("area")
         return _group(rows.order_by("plz", "area__name"))[:limit]
-    needle = fold(query)
-    scored: list[tuple[int, str, Area]] = []
-    for area in Area.objects.filter(kind=Area.Kind.GEMEINDE, gemeindefrei=False):
-        name = fold(area.display_name)
-        if name == needle:
-            scored.append((0, name, area))
-        elif name.startswith(needle):
-            scored.append((1, name, area))
-        elif needle in name:
-            scored.append((2, name, area))
-    if any(rank == 0 for rank, _, _ in scored):
-        # "Fulda" means Fulda, not also Fuldatal and Fuldabrück
-        scored = [s for s in scored if s[0] == 0]
-    ids = [a.pk for _, _, a in sorted(scored, key=lambda t: (t[0], t[1]))[:limit]]
-    extra = (
-        PostalCode.objects.exclude(area_id__in=ids)
-        .select_related("area")
-        .order_by("place")
-    )
-    by_place = [pc for pc in extra if needle in fold(pc.place)]
-    codes = PostalCode.objects.filter(area_id__in=ids).select_related("area")
-    places = {p.area.pk: p for p in _group(list(codes) + by_place)}
-    ordered = [places[i] for i in ids if i in places]
-    ordered += [p for k, p in places.items() if k not in ids]
-    return ordered[:limit]
+    return _find_by_name(query, limit)
+
+
+# -- place search by name -------------------------------------------------------------------
+
+NAME_FIELD, SUFFIX_FIELD, ORTSTEIL_FIELD = 1.0, 0.5, 0.9
+CLOSE_TO_BEST = 0.2  # offer the Gemeinden scoring at most this far below the best one
+MAX_QUERY_WORDS = 8
+
+
+def _words(text: str) -> str:
+    """A name as folded words: 'Homberg (Ohm)', 'homberg ohm' and 'Homberg/Ohm' read alike."""
+    return " ".join(tokens(text))
+
+
+class _PlaceIndex:
+    """The Gemeinden of Hessen by the words of their names and of their Ortsteile."""
+
+    def __init__(self, areas: list[Area], ortsteile: dict[int, set[str]]) -> None:
+        self.areas = {a.pk: a for a in areas}
+        self.exact: dict[str, list[int]] = {}
+        self.postings: dict[str, dict[int, float]] = {}
+        for area in areas:
+            names = [(area.display_name, NAME_FIELD),
+                     (area.name.partition(",")[2], SUFFIX_FIELD),  # ", Stadt", ", Kreisstadt"
+                     *((o, ORTSTEIL_FIELD) for o in sorted(ortsteile.get(area.pk, ())))]
+            for name, weight in names:
+                words = tokens(name)
+                if weight == NAME_FIELD and words:
+                    ids = self.exact.setdefault(" ".join(words), [])
+                    if area.pk not in ids:
+                        ids.append(area.pk)
+                for word in words:
+                    row = self.postings.setdefault(word, {})
+                    row[area.pk] = max(row.get(area.pk, 0.0), weight)
+        self.vocabulary = Vocabulary(self.postings)
+
+    def search(self, query: str) -> list[int]:
+        words = tokens(query)[:MAX_QUERY_WORDS]
+        if not words:
+            return []
+        exact = self.exact.get(" ".join(words))
+        if exact:
+            # "Fulda" means Fulda, not also Fuldatal and Fuldabrück
+            return self._ranked({pk: 1.0 for pk in exact})
+        total: dict[int, float] = {}
+        for i, word in enumerate(words):
+            best: dict[int, float] = {}
+            for token, weight in self.vocabulary.expand(word).items():
+                for pk, field in self.postings[token].items():
+                    if weight * field > best.get(pk, 0.0):
+                        best[pk] = weight * field
+            # every word the person typed must match: "homberg ohm" is not Homberg (Efze)
+            total = best if i == 0 else {pk: total[pk] + v for pk, v in best.items()
+                                         if pk in total}
+            if not total:
+                return []
+        top = max(total.values())
+        return self._ranked({pk: v / len(words) for pk, v in total.items()
+                             if v >= top - CLOSE_TO_BEST * len(words)})
+
+    def _ranked(self, scores: dict[int, float]) -> list[int]:
+        areas = self.areas
+        return sorted(scores, key=lambda pk: (-scores[pk], -(areas[pk].population or 0),
+                                              areas[pk].name))
+
+
+def place_index() -> _PlaceIndex:
+    state = _current()
+    if state.place_index is None:
+        ortsteile: dict[int, set[str]] = {}
+        for area_id, place in PostalCode.objects.values_list("area_id", "place"):
+            ortsteile.setdefault(area_id, set()).add(place)
+        areas = [a for a in state.areas.values()
+                 if a.kind == Area.Kind.GEMEINDE and not a.gemeindefrei]
+        state.place_index = _PlaceIndex(areas, ortsteile)
+    return state.place_index
+
+
+def _find_by_name(query: str, limit: int) -> list[Place]:
+    ids = place_index().search(query[:200])[:limit]
+    if not ids:
+        return []
+    places = {p.area.pk: p for p in _group(
+        PostalCode.objects.filter(area_id__in=ids).select_related("area").order_by("plz"))}
+    return [places[pk] for pk in ids if pk in places]
+
+
+# -- Germany outside Hessen -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GermanPlace:
+    """A place of a German PLZ, from the list for all of Germany (addresses only)."""
+
+    plz: str
+    place: str
+    land: str
+    ags: str
+
+
+def german_places(plz: str) -> list[GermanPlace]:
+    """The places of a German PLZ anywhere in Germany, Hessen included; empty if it is in no
+    list (a PO box or large-customer PLZ such as 61343, or a typo)."""
+    if not PLZ_RE.match(plz):
+        return []
+    return [GermanPlace(plz, place, land, ags) for place, land, ags in
+            GermanPostalCode.objects.filter(plz=plz).order_by("place", "ags")
+            .values_list("place", "land", "ags")]
+
+
+def land_outside_hessen(query: str) -> tuple[str, str] | None:
+    """(place, Land) when a PLZ or place name the finder does not know lies in another Land."""
+    query = query.strip()
+    if PLZ_RE.match(query):
+        rows = [p for p in german_places(query) if p.land != "Hessen"]
+        return (rows[0].place, rows[0].land) if rows else None
+    state = _current()
+    if state.german_names is None:
+        names: dict[str, tuple[str, str]] = {}
+        for place, land in (GermanPostalCode.objects.exclude(land="Hessen")
+                            .order_by("plz").values_list("place", "land")):
+            names.setdefault(_words(place), (place, land))
+        state.german_names = names
+    return state.german_names.get(_words(query))
 
 
 def _group(rows) -> list[Place]:

@@ -87,6 +87,30 @@ class PostalCode(models.Model):
         return f"{self.plz} {self.place}"
 
 
+class GermanPostalCode(models.Model):
+    """A PLZ ↔ Gemeinde (AGS) ↔ place row for all of Germany, Hessen included.
+
+    Only for checking addresses (a landlord in Bochum, a former address in Köln): the
+    responsibility finder works on Area and PostalCode, which cover Hessen alone.
+    """
+
+    plz = models.CharField(_("postal code"), max_length=5, db_index=True)
+    ags = models.CharField(_("AGS"), max_length=8)
+    place = models.CharField(max_length=200)
+    land = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["plz", "place"]
+        verbose_name = _("German postal code")
+        verbose_name_plural = _("German postal codes")
+        constraints = [
+            models.UniqueConstraint(fields=["plz", "ags", "place"], name="unique_german_plz")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plz} {self.place} ({self.land})"
+
+
 class Authority(models.Model):
     """A Behörde (Organisationseinheit) of an Area, the destination of applications."""
 

@@ -33,7 +33,8 @@ class Command(BaseCommand):
         no_demo = no_demo or not demo
         progress = not quiet
         stats = import_territory(progress=progress)
-        self.stdout.write(f"Territory: {stats['areas']} areas, {stats['postal_codes']} PLZ pairs")
+        self.stdout.write(f"Territory: {stats['areas']} areas, {stats['postal_codes']} PLZ pairs, "
+                          f"{stats['german_postal_codes']} German PLZ rows for the address check")
         stats = import_catalog(progress=progress)
         self.stdout.write(
             f"Catalogue: {stats['leistungen']} Leistungen ({stats['created']} new, "
