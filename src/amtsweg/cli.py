@@ -182,7 +182,8 @@ def run(args: argparse.Namespace) -> None:
          "--port", str(args.port), "--workers", str(args.workers),
          "--blocking-threads", str(args.threads), "amtsweg.wsgi:application"],
         env=env, start_new_session=True, preexec_fn=_die_with_parent))
-    print(f"Amtsweg runs at http://{args.host}:{args.port}/ (Ctrl+C stops it)")
+    scheme = "https" if os.environ.get("GRANIAN_SSL_CERTIFICATE") else "http"  # TLS in granian
+    print(f"Amtsweg runs at {scheme}://{args.host}:{args.port}/ (Ctrl+C stops it)")
 
     stopping = []
 

@@ -66,6 +66,8 @@ def test_tighter_rate_limit_on_the_costly_endpoints(client, settings, path):
     assert refused.json()["status"] == 429
     assert "2 requests per 60 seconds" in refused.json()["detail"]
     assert 0 < int(refused["Retry-After"]) <= settings.CHECK_RATE_WINDOW
+    # the headers name the binding limit, not the general one with hundreds left
+    assert (refused["RateLimit-Limit"], refused["RateLimit-Remaining"]) == ("2", "0")
     # another client, and the other API endpoints, are not affected
     assert client.post(path, body, content_type="application/json",
                        REMOTE_ADDR="10.0.0.2").status_code != 429

@@ -294,3 +294,37 @@ def test_a_file_for_a_repeated_entry_the_answers_lack_is_not_stored(client, stan
     answers = Draft.objects.get(pk=draft.pk).answers
     assert len(answers["kinder"]) == 1 and len(answers["kinder"][0]["nachweis"]) == 1
     assert [u.name for u in Upload.objects.filter(draft=draft)] == ["b.pdf"]
+
+
+def test_a_refused_file_is_the_only_error_of_its_required_field(client, standesamt):
+    """Second outside round: a required file refused as too large showed "zu groß" and
+    "Bitte laden Sie … hoch" for the same cause."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from amtsweg.catalog.models import Leistung
+    from amtsweg.services import actions as service_actions
+
+    form = {"format": "amtsweg.form/1", "title": {"de": "Vollmacht"}, "steps": [
+        {"key": "belege", "title": {"de": "Belege"}, "items": [
+            {"type": "file", "key": "vollmacht", "label": {"de": "Vollmacht"},
+             "required": True,
+             "file": {"types": ["application/pdf"], "max_size": 100000, "max_count": 1}}]}]}
+    service = service_actions.create_service(
+        None, leistung=Leistung.objects.get(leika_key="99027002012000"),
+        title={"de": "Vollmacht"}, owner_authority=standesamt,
+        version={"form": form, "applicants": ["guest"], "fee": {"amount": 0}})
+    version = service_actions.publish(None, service.versions.get())
+    Adoption.objects.filter(authority=standesamt,
+                            service__leistung__leika_key="99027002012000").delete()
+    adoption = service_actions.adopt(None, standesamt, version, {"fee": None})
+    client.post(reverse("submissions:start", args=[adoption.service.slug, "06635001"]),
+                {"email": "vollmacht@example.org"})
+    draft = Draft.objects.get(adoption=adoption)
+    url = reverse("submissions:step", args=[draft.pk, "belege"])
+    big = SimpleUploadedFile("gross.pdf", b"%PDF-1.4\n" + b"x" * 200_000)
+    response = client.post(url, {"vollmacht": big, "_action": "next"},
+                           HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Die Datei gross.pdf ist zu groß" in page
+    assert "Bitte laden Sie" not in page

@@ -130,6 +130,40 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+@lru_cache(maxsize=1)
+def place_words() -> frozenset[str]:
+    """Words of at least five letters from the names of Hessen's Gemeinden and Kreise
+    (`Wiesbaden2026!!`, `Kassel-Hessen-2026`: the second outside round)."""
+    import csv
+
+    data = Path(__file__).resolve().parent.parent / "territory" / "data"
+    words: set[str] = set()
+    for name in ("gemeinden_hessen.csv", "kreise_hessen.csv"):
+        with (data / name).open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                folded = _fold(row["name"]).split(",")[0]  # "Darmstadt, Wissenschaftsstadt"
+                pieces = "".join(c if c.isalpha() else " " for c in folded).split()
+                for piece in [*pieces, "".join(pieces)]:  # "frankfurtammain" too
+                    if len(piece) >= 5:
+                        words |= {piece, piece.translate(_UMLAUTS), piece.translate(_PLAIN)}
+    return frozenset(words)
+
+
+# Digits and signs people put in place of letters ("B3ck3r", "P@sswort").
+_LEET = (str.maketrans({"3": "e", "0": "o", "1": "i", "4": "a", "5": "s", "7": "t",
+                        "@": "a", "$": "s", "!": "i", "|": "l"}),
+         str.maketrans({"3": "e", "0": "o", "1": "l", "4": "a", "5": "s", "7": "t",
+                        "@": "a", "$": "s", "!": "l", "|": "i"}))
+
+
+def variants(password: str) -> list[str]:
+    """The password, read backwards, and with digits read as the letters they stand for."""
+    text = _fold(password)
+    found = [text, text[::-1], "".join(c for c in text if c not in FILLER)]
+    found += [text.translate(table) for table in _LEET]
+    return found
+
+
 def personal_words(user) -> set[str]:
     """The name parts and the e-mail local part (and its pieces) of the account, with the
     usual spellings of umlauts, and the platform's words."""
@@ -165,13 +199,14 @@ class PersonalWordsPasswordValidator:
 
     def validate(self, password: str, user=None) -> None:
         words = personal_words(user) if user is not None else set(PLATFORM_WORDS)
-        if len(own_part(password, words)) < MIN_OWN_LETTERS:
+        words |= place_words()
+        if any(len(own_part(v, words)) < MIN_OWN_LETTERS for v in variants(password)):
             raise ValidationError(
-                _("This password is made of your name, your e-mail address or the name of "
-                  "this service, with only digits or punctuation added. Choose one that "
-                  "people who know you cannot guess."),
+                _("This password is made of your name, your e-mail address, the name of "
+                  "this service or of a place in Hessen, with only digits or punctuation "
+                  "added. Choose one that people who know you cannot guess."),
                 code="password_personal")
 
     def get_help_text(self) -> str:
-        return _("Not just your name, your e-mail address or the name of this service with "
-                 "digits added.")
+        return _("Not just your name, your e-mail address, the name of this service or of a "
+                 "place with digits added.")

@@ -63,6 +63,10 @@ class ApiRateLimitMiddleware:
                 response = _too_many(request, strict, strict_window, strict_reset)
             else:
                 response = self.get_response(request)
+            if strict - strict_used < limit - used:
+                # the headers name the limit that binds here (second outside round: a 429 of
+                # the tighter limit said 589 requests were left)
+                limit, used, reset = strict, strict_used, strict_reset
         else:
             response = self.get_response(request)
         response["RateLimit-Limit"] = str(limit)

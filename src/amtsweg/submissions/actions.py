@@ -206,7 +206,9 @@ def save_step(draft: Draft, step: str, post, files: dict[str, list[UploadedFile]
         return upload_errors
     _cleaned, errors = form.validate(answers, step=step)
     for path, messages in upload_errors.items():
-        errors.setdefault(path, []).extend(messages)
+        # the refused file explains why the field is empty: no second "Bitte laden Sie …
+        # hoch" for the same cause (second outside round)
+        errors[path] = messages
     return errors
 
 
