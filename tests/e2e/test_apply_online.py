@@ -62,8 +62,13 @@ def watch():
 
     def attach(page):
         def console(message):
-            # a step with errors answers 400 by design; anything else is a problem
-            if message.type == "error" and "status of 400" not in message.text:
+            # a step with errors answers 400 by design; anything else is a problem. htmx
+            # logs an in-flight refresh that a click on "Weiter" cancels (the page is left)
+            # as htmx:sendAbort and htmx:afterRequest: the browser's own abort, no error (a
+            # request that fails is still caught: "Failed to load resource … status of 500")
+            aborted = message.text.startswith(("htmx:sendAbort", "htmx:afterRequest"))
+            if message.type == "error" and "status of 400" not in message.text \
+                    and not aborted:
                 problems.append(message.text)
 
         page.on("console", console)
