@@ -246,6 +246,6 @@ def test_staff_command_grants_and_revokes_roles(django_user_model):
                  "--role", "clerk", stdout=StringIO())
     user.refresh_from_db()
     assert not user.is_staff
-    with pytest.raises(CommandError):
-        call_command("staff", "grant", "nobody@amt.example", "--authority", "1", "--role",
-                     "clerk")
+    with pytest.raises(CommandError, match="No Behörde with the id 999999"):
+        call_command("staff", "grant", "nobody@amt.example", "--authority", "999999",
+                     "--role", "clerk")
