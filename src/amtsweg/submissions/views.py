@@ -132,6 +132,10 @@ def _check_access(request: HttpRequest, draft: Draft) -> None:
     """The account that started the draft at the service's trust level, or for a guest
     draft the browser session that started or resumed it; anybody else gets a 404."""
     if draft.user_id is not None:
+        if not request.user.is_authenticated:
+            # a link from "Meine Anträge" or a mail opened in a browser that is not logged
+            # in: the 403 page asks to log in and comes back here (issue 12)
+            raise PermissionDenied(_("Log in to continue this application."))
         if request.user.pk != draft.user_id:
             raise Http404
         if not has_level(request, draft.version.trust_level):
