@@ -249,3 +249,16 @@ def test_staff_command_grants_and_revokes_roles(django_user_model):
     with pytest.raises(CommandError, match="No Behörde with the id 999999"):
         call_command("staff", "grant", "nobody@amt.example", "--authority", "999999",
                      "--role", "clerk")
+
+
+def test_the_confirmation_mail_greets_the_person_not_the_address():
+    """Issue 12: the welcome mail said "Guten Tag erika@example.org"."""
+    from tests.accounts.conftest import CommitClient
+
+    client = CommitClient(HTTP_ACCEPT_LANGUAGE="de")
+    register(client, "erika@example.org")
+    assert mail.outbox[-1].body.startswith("Guten Tag Erika Mustermann,")
+    register(client, "ohne.name@example.org", first_name="", last_name="")
+    body = mail.outbox[-1].body
+    assert body.startswith("Guten Tag,\n") and "ohne.name@example.org" not in body
+    assert "bitte bestätigen Sie Ihre E-Mail-Adresse" in body
