@@ -118,6 +118,11 @@ _KEY_AUTOCOMPLETE = {
 }
 _TYPE_AUTOCOMPLETE = {"email": "email", "phone": "tel"}
 
+
+def file_kind(content_type: str) -> str:
+    """A file type as people name it ("PDF", "JPEG"), not as a MIME type."""
+    return _MIME_NAMES.get(content_type, (content_type.rsplit("/", 1)[-1].upper(), ""))[0]
+
 _MIME_NAMES = {
     "application/pdf": ("PDF", ".pdf"),
     "image/jpeg": ("JPEG", ".jpg,.jpeg"),
