@@ -262,3 +262,16 @@ def test_the_confirmation_mail_greets_the_person_not_the_address():
     body = mail.outbox[-1].body
     assert body.startswith("Guten Tag,\n") and "ohne.name@example.org" not in body
     assert "bitte bestätigen Sie Ihre E-Mail-Adresse" in body
+
+
+def test_after_logout_the_start_page_says_so():
+    """Issue 12: no "abgemeldet" after logging out (the start page showed no messages)."""
+    from tests.accounts.conftest import CommitClient
+
+    client = CommitClient(HTTP_ACCEPT_LANGUAGE="de")
+    registered_user(client, "erika@example.org")
+    assert login(client).status_code == 302
+    response = client.post("/konto/abmelden/", follow=True)
+    page = response.content.decode()
+    assert response.request["PATH_INFO"] == "/"
+    assert page.count("Sie sind abgemeldet.") == 1
