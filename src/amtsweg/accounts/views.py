@@ -235,7 +235,9 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     replacing = twofactor.has_device(user)
     if replacing and not request.session.get("mfa"):
         return _confirm_existing_device(request)
-    if request.method == "GET" or "totp_secret" not in request.session:
+    if "totp_secret" not in request.session:
+        # kept until the app is set up: a reload must not change the key that was just
+        # scanned (issue 12: the secret changed on every reload)
         request.session["totp_secret"] = twofactor.new_secret()
     secret = request.session["totp_secret"]
     recent = not replacing and actions.recently_logged_in(request)
