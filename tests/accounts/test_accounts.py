@@ -275,3 +275,22 @@ def test_after_logout_the_start_page_says_so():
     page = response.content.decode()
     assert response.request["PATH_INFO"] == "/"
     assert page.count("Sie sind abgemeldet.") == 1
+
+
+def test_the_servicekonto_shows_the_name_not_the_address_and_the_level_in_english():
+    """Issue 12: after an eID "Name" showed the e-mail address (no name typed), and the level
+    stayed German ("substanziell") on the English page."""
+    from amtsweg.accounts import profile
+    from tests.accounts.conftest import CommitClient
+
+    user = User.objects.create_user("nn@example.org", PASSWORD,
+                                    email_verified_at="2026-01-01T00:00Z")
+    profile.store(user, "given_name", "Lena", source="eid")
+    profile.store(user, "family_name", "Becker", source="eid")
+    client = CommitClient(HTTP_ACCEPT_LANGUAGE="en")
+    login(client, email="nn@example.org")
+    page = client.get("/konto/").content.decode()
+    name = page[page.index(">Name<"):]
+    name = name[:name.index("</dd>")]
+    assert "Lena Becker" in name and "nn@example.org" not in name
+    assert ">basic<" in page
