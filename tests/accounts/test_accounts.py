@@ -294,3 +294,17 @@ def test_the_servicekonto_shows_the_name_not_the_address_and_the_level_in_englis
     name = name[:name.index("</dd>")]
     assert "Lena Becker" in name and "nn@example.org" not in name
     assert ">basic<" in page
+
+
+def test_registration_errors_are_a_linked_summary_with_their_own_sentences(client):
+    """Issue 12: the registration's error summary had no links, and the consent box said the
+    generic "Dieses Feld ist zwingend erforderlich."."""
+    response = client.post("/konto/registrieren/", {
+        "email": "erika@example.org", "first_name": "Erika", "last_name": "Mustermann",
+        "password1": PASSWORD, "password2": PASSWORD}, HTTP_ACCEPT_LANGUAGE="de")
+    page = response.content.decode()
+    assert 'id="error-summary"' in page and 'tabindex="-1"' in page
+    assert 'href="#id_privacy"' in page
+    assert "Bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben" in page
+    assert "zwingend erforderlich" not in page
+    assert "js/focus-errors" in page  # moves the focus to the summary
