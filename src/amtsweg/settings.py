@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "amtsweg.api",
 ]
 
+CSRF_FAILURE_VIEW = "amtsweg.urls.csrf_failure"
+
 MIDDLEWARE = [
     "amtsweg.core.clientip.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -107,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "amtsweg.mailbox.context_processors.postfach",
+                "amtsweg.staffnav.staff_nav",
             ],
         },
     },

@@ -81,6 +81,30 @@ def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "400.html", status=400)
 
 
+def _back(request: HttpRequest) -> str:
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()},
+                                           require_https=request.is_secure()):
+        return ""
+    return back
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A German (or English) page with a way on, never Django's bare "403 Forbidden"."""
+    if request.path.startswith("/api/"):
+        return problem_response(request, Problem(
+            403, _("Forbidden"), _("These credentials may not use this resource.")))
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: what happened and that nothing saved is lost, with a way back."""
+    if request.path.startswith("/api/"):
+        return problem_response(request, Problem(
+            403, _("Forbidden"), _("The request carries no valid CSRF token.")))
+    return render(request, "403_csrf.html", {"back": _back(request)}, status=403)
+
+
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return problem_response(request, Problem(

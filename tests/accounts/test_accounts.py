@@ -246,6 +246,65 @@ def test_staff_command_grants_and_revokes_roles(django_user_model):
                  "--role", "clerk", stdout=StringIO())
     user.refresh_from_db()
     assert not user.is_staff
-    with pytest.raises(CommandError):
-        call_command("staff", "grant", "nobody@amt.example", "--authority", "1", "--role",
-                     "clerk")
+    with pytest.raises(CommandError, match="No Behörde with the id 999999"):
+        call_command("staff", "grant", "nobody@amt.example", "--authority", "999999",
+                     "--role", "clerk")
+
+
+def test_the_confirmation_mail_greets_the_person_not_the_address():
+    """Issue 12: the welcome mail said "Guten Tag erika@example.org"."""
+    from tests.accounts.conftest import CommitClient
+
+    client = CommitClient(HTTP_ACCEPT_LANGUAGE="de")
+    register(client, "erika@example.org")
+    assert mail.outbox[-1].body.startswith("Guten Tag Erika Mustermann,")
+    register(client, "ohne.name@example.org", first_name="", last_name="")
+    body = mail.outbox[-1].body
+    assert body.startswith("Guten Tag,\n") and "ohne.name@example.org" not in body
+    assert "bitte bestätigen Sie Ihre E-Mail-Adresse" in body
+
+
+def test_after_logout_the_start_page_says_so():
+    """Issue 12: no "abgemeldet" after logging out (the start page showed no messages)."""
+    from tests.accounts.conftest import CommitClient
+
+    client = CommitClient(HTTP_ACCEPT_LANGUAGE="de")
+    registered_user(client, "erika@example.org")
+    assert login(client).status_code == 302
+    response = client.post("/konto/abmelden/", follow=True)
+    page = response.content.decode()
+    assert response.request["PATH_INFO"] == "/"
+    assert page.count("Sie sind abgemeldet.") == 1
+
+
+def test_the_servicekonto_shows_the_name_not_the_address_and_the_level_in_english():
+    """Issue 12: after an eID "Name" showed the e-mail address (no name typed), and the level
+    stayed German ("substanziell") on the English page."""
+    from amtsweg.accounts import profile
+    from tests.accounts.conftest import CommitClient
+
+    user = User.objects.create_user("nn@example.org", PASSWORD,
+                                    email_verified_at="2026-01-01T00:00Z")
+    profile.store(user, "given_name", "Lena", source="eid")
+    profile.store(user, "family_name", "Becker", source="eid")
+    client = CommitClient(HTTP_ACCEPT_LANGUAGE="en")
+    login(client, email="nn@example.org")
+    page = client.get("/konto/").content.decode()
+    name = page[page.index(">Name<"):]
+    name = name[:name.index("</dd>")]
+    assert "Lena Becker" in name and "nn@example.org" not in name
+    assert ">basic<" in page
+
+
+def test_registration_errors_are_a_linked_summary_with_their_own_sentences(client):
+    """Issue 12: the registration's error summary had no links, and the consent box said the
+    generic "Dieses Feld ist zwingend erforderlich."."""
+    response = client.post("/konto/registrieren/", {
+        "email": "erika@example.org", "first_name": "Erika", "last_name": "Mustermann",
+        "password1": PASSWORD, "password2": PASSWORD}, HTTP_ACCEPT_LANGUAGE="de")
+    page = response.content.decode()
+    assert 'id="error-summary"' in page and 'tabindex="-1"' in page
+    assert 'href="#id_privacy"' in page
+    assert "Bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben" in page
+    assert "zwingend erforderlich" not in page
+    assert "js/focus-errors" in page  # moves the focus to the summary

@@ -138,3 +138,19 @@ def test_staff_must_set_up_two_factors_before_anything_else():
     # next login asks for the code
     c = Client()
     assert login(c, email="sb@example.org").url == "/konto/anmelden/zweiter-faktor/"
+
+
+def test_a_reload_keeps_the_key_and_staff_find_their_way_back():
+    """Issue 12: the key changed on every reload (a scanned QR code then gave wrong codes),
+    and after the setup the only link went to the Servicekonto, not back to /verwaltung/."""
+    User.objects.create_user("sb@example.org", PASSWORD, is_staff=True,
+                             email_verified_at="2026-01-01T00:00Z")
+    client = Client()
+    login(client, email="sb@example.org")
+    client.get("/konto/2fa/einrichten/")
+    first = client.session["totp_secret"]
+    client.get("/konto/2fa/einrichten/")
+    assert client.session["totp_secret"] == first
+    response = client.post("/konto/2fa/einrichten/", {"code": pyotp.TOTP(first).now()})
+    assert response.status_code == 200
+    assert 'href="/verwaltung/"' in response.content.decode()

@@ -248,6 +248,7 @@ def test_detail_shows_answers_history_and_attachments(adoption, standesamt):
     assert "Given name" in html and "Erika" in html and "Number" in html  # the answers
     assert "Geheime Randnotiz" in html and "internal note" in html  # history, decrypted
     assert "nachweis.pdf" in html
+    assert "(PDF, " in html and "application/pdf" not in html  # issue 12: no MIME types
     assert "Start review" in html and "Approve" not in html  # transitions of the state
     download = client.get(reverse("cases:attachment", args=[case.pk, upload.pk]))
     assert download.status_code == 200 and download.content == b"%PDF-1.4 test"
@@ -437,3 +438,15 @@ def test_notice_preview_and_issued_notice(adoption, standesamt):
     url = reverse("cases:notice", args=[case.pk, notice.pk])
     assert url in page
     assert clerk.get(url).content.startswith(b"%PDF")
+
+
+def test_the_state_filter_follows_the_way_of_a_case(adoption, standesamt):
+    """Issue 12: the states were sorted alphabetically ("Abgeschlossen" first)."""
+    import re
+
+    client = client_for(staff(("clerk", standesamt)))
+    html = page(client, reverse("cases:inbox"))
+    select = html[html.index('id="f-state"'):]
+    select = select[:select.index("</select>")]
+    keys = [k for k in re.findall(r'<option value="([^"]*)"', select) if k]
+    assert keys[:4] == ["eingegangen", "in_pruefung", "nachforderung", "entschieden"]

@@ -625,3 +625,20 @@ def test_address_country_select_names_germany_by_the_lists_code():
                     answers=answers, options_for=options_for)
         selected = [e for e in parse(html) if e.tag == "option" and "selected" in e]
         assert [o["value"] for o in selected] == ["000"], stored
+
+
+def test_country_lists_are_alphabetical_with_germany_first():
+    """Issue 12: the Staat and Staatsangehörigkeit lists were in code order (Deutschland,
+    Albanien, Bosnien und Herzegowina, Andorra, …)."""
+    with translation.override("de"):
+        from amtsweg.forms.types import options_of
+
+        html = step({"type": "choice", "key": "staat", "label": t("Staat"),
+                     "codelist": "staat", "widget": "select"}, options_for=options_of)
+    names = [" ".join(m.split()) for m in re.findall(r"<option[^>]*>([^<]+)</option>", html)]
+    names = [n for n in names if n and not n.startswith("Bitte")]
+    assert names[0] == "Deutschland"
+    rest = names[1:]
+    assert rest[:2] == ["Afghanistan", "Ägypten"]
+    from amtsweg.forms.render import collation_key
+    assert rest == sorted(rest, key=collation_key)

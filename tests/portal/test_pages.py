@@ -198,3 +198,18 @@ def test_control_characters_and_long_input_are_harmless(client, url):
 def test_malformed_leistung_urls_are_not_found(client):
     for key in ["123", "99027002012000x", "9902700201200%00"]:
         assert client.get(f"/leistungen/{key}/").status_code == 404
+
+
+def test_leistung_page_reads_as_a_page_for_people(client):
+    """Issue 12: the LeiKa key stood above the heading, phone and e-mail were not links, the
+    documents were one run-on line."""
+    import re
+
+    page = html(client.get("/leistungen/99027002012000/", {"ort": "36037"}))
+    heading = page.index("<h1")
+    assert "kern-preline" not in page and page.index("99027002012000", heading) > heading
+    documents = page[page.index('id="docs"'):]
+    assert re.search(r"<ul class=\"kern-list\"><li>Personalausweis oder Reisepass</li><li>",
+                     documents)
+    assert re.search(r'href="tel:\+?[0-9]{5,}"', page)
+    assert re.search(r'href="mailto:[^"]+@[^"]+"', page)

@@ -347,3 +347,24 @@ def test_links_to_continue_to_one_typed_address_are_limited(client, small_servic
                 for _ in range(4)]
     assert statuses == [302, 302, 400, 400]
     assert sum("opfer@example.org" in m.to for m in mail.outbox) == 2
+
+
+def test_an_account_draft_link_opened_without_login_asks_to_log_in(client, small_service,
+                                                                  django_user_model):
+    """Issue 12: the link to a Servicekonto person's draft answered 404 to a browser that was
+    not logged in (a link from a mail, another device); now it asks to log in and comes back."""
+    user = django_user_model.objects.create_user("max@example.org", "Pw-for-tests-2026")
+    client.force_login(user)
+    client.post(reverse("submissions:start", args=[small_service.service.slug, "06635001"]))
+    draft = Draft.objects.get(user=user)
+    client.logout()
+    url = step_url(draft, "person")
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Bitte melden Sie sich an" in page
+    assert f'{reverse("accounts:login")}?next={url}' in page
+    # somebody else's account still learns nothing: 404
+    other = django_user_model.objects.create_user("eve@example.org", "Pw-for-tests-2026")
+    client.force_login(other)
+    assert client.get(url).status_code == 404

@@ -328,3 +328,7 @@ def test_a_refused_file_is_the_only_error_of_its_required_field(client, standesa
     page = response.content.decode()
     assert "Die Datei gross.pdf ist zu groß" in page
     assert "Bitte laden Sie" not in page
+    # Issue 12: a free service's summary said "Gebühr: 0,00 EUR"
+    summary = client.get(reverse("submissions:summary", args=[draft.pk]),
+                         HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "gebührenfrei" in summary and "0,00 EUR" not in summary and "0.00" not in summary

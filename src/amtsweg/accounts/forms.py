@@ -26,6 +26,8 @@ class RegistrationForm(forms.Form):
     privacy = forms.BooleanField(
         label=_("I have read the privacy notice and agree that my data is processed for the "
                 "Servicekonto."),
+        error_messages={"required": _("Confirm that you have read the privacy notice and "
+                                      "agree.")},
         widget=forms.CheckboxInput(attrs={"class": "kern-form-check__checkbox"}))
 
     def clean(self):

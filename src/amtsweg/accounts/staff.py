@@ -107,7 +107,14 @@ def _absolute(request: HttpRequest | None, path: str) -> str:
     return request.build_absolute_uri(path) if request else settings.SITE_URL + path
 
 
-def _send_invitation(request: HttpRequest | None, actor: User, person: User,
+def _by(actor: User | None) -> str:
+    """Who grants, as the mail names them."""
+    if actor is None:
+        return _("The operator of the platform")
+    return actor.get_full_name() or actor.email
+
+
+def _send_invitation(request: HttpRequest | None, actor: User | None, person: User,
                      authority: Authority, role: str) -> None:
     """A new link to set the password; earlier links stop working (the unusable password
     they were made for is replaced)."""
@@ -119,16 +126,18 @@ def _send_invitation(request: HttpRequest | None, actor: User, person: User,
         person.email, _("Your access to Amtsweg for %(authority)s") % {
             "authority": authority.name},
         "accounts/mail/staff_invitation.txt",
-        {"by": actor.get_full_name(), "role": role_label(role), "authority": authority.name,
+        {"by": _by(actor), "role": role_label(role), "authority": authority.name,
          "url": _absolute(request, path), "days": INVITATION_DAYS})
 
 
-def grant(request: HttpRequest | None, actor: User, authority: Authority, *, email: str,
-          role: str, first_name: str = "", last_name: str = "") -> tuple[StaffRole, bool]:
+def grant(request: HttpRequest | None, actor: User | None, authority: Authority, *,
+          email: str, role: str, first_name: str = "",
+          last_name: str = "") -> tuple[StaffRole, bool]:
     """Give the person with this address `role` at `authority`; returns the role and whether
     an invitation was sent (new account, or one whose password is not set yet). A person who
-    has an account gets a short notice instead."""
-    if not administers(actor, authority.pk):
+    has an account gets a short notice instead. `actor` None is the operator on the command
+    line (`amtsweg staff grant`), who may grant at every Behörde."""
+    if actor is not None and not administers(actor, authority.pk):
         raise PermissionError(_("Only administrators of this authority can manage its staff."))
     if role not in StaffRole.Role.values:
         raise StaffError(_("Choose one of the roles offered."))
@@ -162,7 +171,7 @@ def grant(request: HttpRequest | None, actor: User, authority: Authority, *, ema
                 person.email, _("Your access to Amtsweg for %(authority)s") % {
                     "authority": authority.name},
                 "accounts/mail/staff_role.txt",
-                {"by": actor.get_full_name(), "role": role_label(role),
+                {"by": _by(actor), "role": role_label(role),
                  "authority": authority.name,
                  "url": _absolute(request, reverse("accounts:login"))})
     return granted, invite

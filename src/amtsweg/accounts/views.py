@@ -154,10 +154,25 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
     return _forget_copies(redirect("portal:home"))
 
 
+def _display_name(user: User) -> str:
+    """The person's name: as typed at registration, else as the eID confirmed it, else
+    nothing (never the e-mail address, which has its own line; issue 12)."""
+    name = f"{user.first_name} {user.last_name}".strip()
+    if name:
+        return name
+    attrs = profile.attributes(user)
+    parts = [attrs[k].value for k in ("given_name", "family_name") if k in attrs]
+    return " ".join(p for p in parts if p).strip()
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    level = request.session.get("trust_level", "basis")
     return render(request, "accounts/home.html", {
-        "trust_level": request.session.get("trust_level", "basis"),
+        "trust_level": level,
+        "trust_level_label": (TrustLevel(level).label if level in TrustLevel.values
+                              else level),
+        "display_name": _display_name(request.user),
         "acting_for": organisations.acting_for(request),
         "memberships": request.user.memberships.select_related("organisation"),
         "has_2fa": twofactor.has_device(request.user),
@@ -235,7 +250,9 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     replacing = twofactor.has_device(user)
     if replacing and not request.session.get("mfa"):
         return _confirm_existing_device(request)
-    if request.method == "GET" or "totp_secret" not in request.session:
+    if "totp_secret" not in request.session:
+        # kept until the app is set up: a reload must not change the key that was just
+        # scanned (issue 12: the secret changed on every reload)
         request.session["totp_secret"] = twofactor.new_secret()
     secret = request.session["totp_secret"]
     recent = not replacing and actions.recently_logged_in(request)

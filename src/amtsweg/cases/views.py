@@ -26,6 +26,7 @@ from amtsweg.accounts.models import User
 from amtsweg.core import files as core_files
 from amtsweg.core import tenantcrypto
 from amtsweg.core.text import fold
+from amtsweg.forms import render as form_render
 from amtsweg.payments.models import Payment
 from amtsweg.services.models import OnlineService, ServiceVersion, text
 from amtsweg.submissions import actions as submission_actions
@@ -143,7 +144,8 @@ def _states(services: list[OnlineService], lang: str) -> list[tuple[str, str]]:
         if isinstance(flow, dict):
             for key, s in (flow.get("states") or {}).items():
                 states.setdefault(key, _label(s.get("label", {}), lang))
-    return sorted(states.items(), key=lambda kv: kv[1].lower())
+    # in the order a case goes through them (issue 12: alphabetical put "Abgeschlossen" first)
+    return list(states.items())
 
 
 def _clerks(authority_ids: list[int]) -> QuerySet[User]:
@@ -267,7 +269,8 @@ def _detail(request: HttpRequest, case: Case, *, status: int = 200, error: str =
     submission = case.submission
     content = submission.content
     uploads = list(submission.uploads.order_by("created_at"))
-    names = {str(u.pk): {"name": u.name, "size": u.size, "type": u.content_type}
+    names = {str(u.pk): {"name": u.name, "size": u.size,
+                         "type": form_render.file_kind(u.content_type)}
              for u in uploads}
     sections = submission_actions.summary_sections(case.version, content.get("answers", {}),
                                                    names, lang)

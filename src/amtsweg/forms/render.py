@@ -48,6 +48,28 @@ from django.utils.translation import ngettext
 
 from .types import country_name, is_domestic
 
+ALPHABETICAL_LISTS = frozenset({"staat", "staatsangehoerigkeit"})
+"""Code lists a person searches by name: shown in the alphabet of the page's language with
+Germany first (the lists themselves are in code order, issue 12)."""
+
+
+def collation_key(name: str) -> str:
+    """Dictionary order as in German lists (DIN 5007-1): Ä as A, ß as ss, accents ignored —
+    Afghanistan, Ägypten, Albanien."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name.casefold().replace("ß", "ss"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def alphabetical(options: list[dict], lang: str) -> list[dict]:
+    def key(option: dict) -> tuple[bool, str]:
+        label = option.get("label")
+        name = text(label, lang) if label is not None else str(option.get("value", ""))
+        return (not is_domestic(option.get("value")), collation_key(name))
+
+    return sorted(options, key=key)
+
 __all__ = [
     "REFRESH_ACTION",
     "STEP_FORM_ID",
@@ -95,6 +117,11 @@ _KEY_AUTOCOMPLETE = {
     "phone": "tel",
 }
 _TYPE_AUTOCOMPLETE = {"email": "email", "phone": "tel"}
+
+
+def file_kind(content_type: str) -> str:
+    """A file type as people name it ("PDF", "JPEG"), not as a MIME type."""
+    return _MIME_NAMES.get(content_type, (content_type.rsplit("/", 1)[-1].upper(), ""))[0]
 
 _MIME_NAMES = {
     "application/pdf": ("PDF", ".pdf"),
@@ -361,8 +388,10 @@ class _Renderer:
         return _KEY_AUTOCOMPLETE.get(item.get("key")) or _TYPE_AUTOCOMPLETE.get(item.get("type"))
 
     def options(self, item: dict) -> list[dict]:
-        opts = self.options_for(item) or []
-        return [o for o in opts if isinstance(o, dict)]
+        opts = [o for o in self.options_for(item) or [] if isinstance(o, dict)]
+        if item.get("codelist") in ALPHABETICAL_LISTS:
+            opts = alphabetical(opts, self.lang)
+        return opts
 
     # -- items --------------------------------------------------------------------------
 

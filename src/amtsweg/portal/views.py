@@ -62,6 +62,12 @@ def suggest(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/_suggestions.html", {"q": q, "hits": hits})
 
 
+def _documents(text: str) -> list[str]:
+    """The documents a person needs, one per line or separated by ";", as a list."""
+    parts = [p.strip().rstrip(".").strip() for p in text.replace("\n", ";").split(";")]
+    return [p for p in parts if p]
+
+
 def _legal_basis(text: str) -> list[tuple[str, str]]:
     """'Gesetz (X) [http://…], § 1 Y' → [('Gesetz (X)', 'http://…'), ('§ 1 Y', '')]."""
     parts = []
@@ -140,8 +146,8 @@ def leistung_detail(request: HttpRequest, leika_key: str) -> HttpResponse:
         "leistung": leistung,
         "typ_label": TYP_LABELS.get(leistung.leika_typ, leistung.leika_typ or _("unknown")),
         "legal_basis": _legal_basis(leistung.legal_basis),
-        "documents": (r.required_documents if r and r.required_documents
-                      else leistung.required_documents),
+        "documents": _documents(r.required_documents if r and r.required_documents
+                                else leistung.required_documents),
         "fee": r.fee if r and r.fee else leistung.fee,
         "finder": finder,
         "related": related,

@@ -117,13 +117,18 @@ def start(request: HttpRequest, slug: str, ags: str) -> HttpResponse:
                   status=400 if context["error"] else 200)
 
 
+def _euro(amount) -> str:
+    """An amount as people read it here: "1.234,50 EUR", or "gebührenfrei" for nothing."""
+    if amount == 0:
+        return _("free of charge")
+    return f"{amount:,.2f} EUR".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
 def _fee_text(adoption, version) -> str:
     amount = adoption.fee if adoption.fee is not None else (version.fee or {}).get("amount")
     explanation = text((version.fee or {}).get("explanation")) if adoption.fee is None else ""
     if isinstance(amount, int | float):
-        value = f"{amount:,.2f} EUR".replace(",", "X").replace(".", ",").replace("X", ".")
-        if amount == 0:
-            value = _("free of charge")
+        value = _euro(amount)
         return f"{value} – {explanation}" if explanation else value
     return explanation or _("The fee depends on your answers; the summary shows it.")
 
@@ -132,6 +137,10 @@ def _check_access(request: HttpRequest, draft: Draft) -> None:
     """The account that started the draft at the service's trust level, or for a guest
     draft the browser session that started or resumed it; anybody else gets a 404."""
     if draft.user_id is not None:
+        if not request.user.is_authenticated:
+            # a link from "Meine Anträge" or a mail opened in a browser that is not logged
+            # in: the 403 page asks to log in and comes back here (issue 12)
+            raise PermissionDenied(_("Log in to continue this application."))
         if request.user.pk != draft.user_id:
             raise Http404
         if not has_level(request, draft.version.trust_level):
@@ -303,7 +312,7 @@ def summary(request: HttpRequest, pk) -> HttpResponse:
             sections, lambda key: reverse("submissions:step", args=[draft.pk, key])),
         "incomplete": errors, "first_error_step": engine.step_of(form, next(iter(errors)))
         if errors else "",
-        "fee": fee, "payment": payment,
+        "fee": fee, "fee_text": None if fee is None else _euro(fee), "payment": payment,
         "error_target": error_target,
         "declaration": text(draft.version.declaration) or _(
             "I confirm that my answers are true and complete."),

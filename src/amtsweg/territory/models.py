@@ -163,6 +163,12 @@ class Authority(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def phone_href(self) -> str:
+        """The phone number as a `tel:` link ("06452 / 123-0" → "tel:064521230")."""
+        digits = "".join(c for c in self.phone if c.isdigit() and c.isascii())
+        return f"tel:{'+' if self.phone.strip().startswith('+') else ''}{digits}"
+
 
 class Responsibility(models.Model):
     """Zuständigkeit: for this Leistung in this Area, this Authority is responsible.
